@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Security;
+
+namespace OpenSandbox.Ingress.Configuration;
+
+/// <summary>Everything the command line decides, validated once at start-up and immutable after.</summary>
+internal sealed record IngressOptions
+{
+    public const int DefaultPort = 28888;
+    public const string AnyAddress = "*";
+    public static readonly TimeSpan DefaultUpstreamConnectTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Long enough for terminals and long polls that sit quiet; nginx users usually raise 60 s to this too.</summary>
+    public static readonly TimeSpan DefaultUpstreamIdleTimeout = TimeSpan.FromHours(1);
+
+    public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(30);
+
+    public string? Namespace { get; init; }
+    public ProviderType Provider { get; init; } = ProviderType.BatchSandbox;
+    public RoutingMode Mode { get; init; } = RoutingMode.Header;
+    public int Port { get; init; } = DefaultPort;
+
+    /// <summary>Optional second port that speaks HTTP/2 in clear text (prior knowledge), for HTTP/2 clients and WebSockets.</summary>
+    public int? H2cPort { get; init; }
+
+    /// <summary>An IP address, or <see cref="AnyAddress"/> for every interface.</summary>
+    public string ListenAddress { get; init; } = AnyAddress;
+
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+    public string? KubeconfigPath { get; init; }
+    public string? SandboxesDirectory { get; init; }
+    public SecureAccessKeys SecureAccessKeys { get; init; } = SecureAccessKeys.None;
+    public RenewIntentOptions RenewIntent { get; init; } = new();
+    public TimeSpan UpstreamConnectTimeout { get; init; } = DefaultUpstreamConnectTimeout;
+    public TimeSpan UpstreamIdleTimeout { get; init; } = DefaultUpstreamIdleTimeout;
+    public TimeSpan DrainTimeout { get; init; } = DefaultDrainTimeout;
+}

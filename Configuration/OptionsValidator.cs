@@ -1,0 +1,147 @@
+using System.CommandLine;
+using OpenSandbox.Ingress.Security;
+
+namespace OpenSandbox.Ingress.Configuration;
+
+/// <summary>Turns parsed flags into <see cref="IngressOptions"/>, or the first problem as "--flag: reason".</summary>
+internal static class OptionsValidator
+{
+    public static (IngressOptions? Options, string? Error) Validate(ParseResult result)
+    {
+        string Fail(Option option, string reason) => $"{option.Name}: {reason}";
+
+        var providerText = result.GetValue(IngressCommandLine.ProviderType);
+        ProviderType? provider = providerText switch
+        {
+            "batchsandbox" => ProviderType.BatchSandbox,
+            "agent-sandbox" => ProviderType.AgentSandbox,
+            "file" => ProviderType.File,
+            _ => null,
+        };
+        if (provider is null)
+        {
+            return (null, Fail(IngressCommandLine.ProviderType, $"unknown provider '{providerText}' (expected batchsandbox, agent-sandbox or file)"));
+        }
+
+        var modeText = result.GetValue(IngressCommandLine.Mode);
+        RoutingMode? mode = modeText switch
+        {
+            "header" => RoutingMode.Header,
+            "uri" => RoutingMode.Uri,
+            _ => null,
+        };
+        if (mode is null)
+        {
+            return (null, Fail(IngressCommandLine.Mode, $"unknown mode '{modeText}' (expected header or uri)"));
+        }
+
+        var port = result.GetValue(IngressCommandLine.Port);
+        if (port is < 1 or > 65535)
+        {
+            return (null, Fail(IngressCommandLine.Port, $"{port} is outside 1-65535"));
+        }
+
+        var h2cPort = result.GetValue(IngressCommandLine.H2cPort);
+        if (h2cPort is < 1 or > 65535 || h2cPort == port)
+        {
+            return (null, Fail(IngressCommandLine.H2cPort, $"{h2cPort} is outside 1-65535 or equal to --port"));
+        }
+
+        var listenAddress = result.GetValue(IngressCommandLine.ListenAddress)!;
+        if (listenAddress != IngressOptions.AnyAddress && !System.Net.IPAddress.TryParse(listenAddress, out _))
+        {
+            return (null, Fail(IngressCommandLine.ListenAddress, $"'{listenAddress}' is not an IP address or *"));
+        }
+
+        var logLevelText = result.GetValue(IngressCommandLine.LogLevel);
+        if (!ZapLogLevel.TryParse(logLevelText, out var logLevel))
+        {
+            return (null, Fail(IngressCommandLine.LogLevel, $"unknown level '{logLevelText}' (expected {ZapLogLevel.Names})"));
+        }
+
+        var kubeconfig = result.GetValue(IngressCommandLine.Kubeconfig);
+        if (!string.IsNullOrEmpty(kubeconfig) && !File.Exists(kubeconfig))
+        {
+            return (null, Fail(IngressCommandLine.Kubeconfig, $"file '{kubeconfig}' does not exist"));
+        }
+
+        var sandboxesDir = result.GetValue(IngressCommandLine.SandboxesDir);
+        if (provider == ProviderType.File && string.IsNullOrEmpty(sandboxesDir))
+        {
+            return (null, Fail(IngressCommandLine.SandboxesDir, "required with --provider-type file"));
+        }
+
+        if (!string.IsNullOrEmpty(sandboxesDir) && !Directory.Exists(sandboxesDir))
+        {
+            return (null, Fail(IngressCommandLine.SandboxesDir, $"directory '{sandboxesDir}' does not exist"));
+        }
+
+        if (!SecureAccessKeys.TryParse(result.GetValue(IngressCommandLine.SecureAccessKeys), out var keys, out var keysError))
+        {
+            return (null, Fail(IngressCommandLine.SecureAccessKeys, keysError));
+        }
+
+        if (!RedisDsn.TryParse(result.GetValue(IngressCommandLine.RenewIntentRedisDsn)!, out var dsn, out var dsnError))
+        {
+            return (null, Fail(IngressCommandLine.RenewIntentRedisDsn, dsnError));
+        }
+
+        var queueKey = result.GetValue(IngressCommandLine.RenewIntentQueueKey);
+        if (string.IsNullOrWhiteSpace(queueKey))
+        {
+            return (null, Fail(IngressCommandLine.RenewIntentQueueKey, "must not be empty"));
+        }
+
+        var maxLen = result.GetValue(IngressCommandLine.RenewIntentQueueMaxLen);
+        if (maxLen < 0)
+        {
+            return (null, Fail(IngressCommandLine.RenewIntentQueueMaxLen, "must be 0 (no cap) or more"));
+        }
+
+        var minInterval = result.GetValue(IngressCommandLine.RenewIntentMinInterval);
+        if (minInterval < 0)
+        {
+            return (null, Fail(IngressCommandLine.RenewIntentMinInterval, "must be 0 or more seconds"));
+        }
+
+        var durations = new (Option<double> Option, double Value)[]
+        {
+            (IngressCommandLine.UpstreamConnectTimeout, result.GetValue(IngressCommandLine.UpstreamConnectTimeout)),
+            (IngressCommandLine.UpstreamIdleTimeout, result.GetValue(IngressCommandLine.UpstreamIdleTimeout)),
+            (IngressCommandLine.DrainTimeout, result.GetValue(IngressCommandLine.DrainTimeout)),
+        };
+        foreach (var (option, value) in durations)
+        {
+            if (!double.IsFinite(value) || value <= 0 || value > TimeSpan.FromDays(1).TotalSeconds)
+            {
+                return (null, Fail(option, $"{value} is not a number of seconds between 0 and 86400"));
+            }
+        }
+
+        var options = new IngressOptions
+        {
+            Namespace = string.IsNullOrWhiteSpace(result.GetValue(IngressCommandLine.Namespace)) ? null : result.GetValue(IngressCommandLine.Namespace),
+            Provider = provider.Value,
+            Mode = mode.Value,
+            Port = port,
+            H2cPort = h2cPort,
+            ListenAddress = listenAddress,
+            LogLevel = logLevel,
+            KubeconfigPath = string.IsNullOrEmpty(kubeconfig) ? null : kubeconfig,
+            SandboxesDirectory = string.IsNullOrEmpty(sandboxesDir) ? null : sandboxesDir,
+            SecureAccessKeys = keys,
+            RenewIntent = new RenewIntentOptions
+            {
+                Enabled = result.GetValue(IngressCommandLine.RenewIntentEnabled),
+                Dsn = dsn,
+                QueueKey = queueKey,
+                QueueMaxLength = maxLen,
+                MinInterval = TimeSpan.FromSeconds(minInterval),
+            },
+            UpstreamConnectTimeout = TimeSpan.FromSeconds(durations[0].Value),
+            UpstreamIdleTimeout = TimeSpan.FromSeconds(durations[1].Value),
+            DrainTimeout = TimeSpan.FromSeconds(durations[2].Value),
+        };
+        return (options, null);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Proxy;
+using OpenSandbox.Ingress.Sandbox;
+using OpenSandbox.Ingress.Sandbox.Files;
+using OpenSandbox.Ingress.Security;
+
+namespace OpenSandbox.Ingress.Hosting;
+
+/// <summary>Builds the web application for a set of validated options; used by the binary and by the tests.</summary>
+internal static class IngressHost
+{
+    public static WebApplication Build(IngressOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        ConfigureLogging(builder.Logging, options.LogLevel);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainTimeout);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Request bodies are streamed to the sandbox: no size cap (SPEC §7).
+            kestrel.Limits.MaxRequestBodySize = null;
+            Listen(kestrel, options.ListenAddress, options.Port, HttpProtocols.Http1);
+            if (options.H2cPort is { } h2cPort)
+            {
+                // Kestrel speaks HTTP/2 in clear text only with prior knowledge, on an HTTP/2-only endpoint.
+                Listen(kestrel, options.ListenAddress, h2cPort, HttpProtocols.Http2);
+            }
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new SandboxDirectory(options.Provider == ProviderType.BatchSandbox ? SandboxNaming.Exact : SandboxNaming.AgentSandbox));
+        AddSandboxSource(services, options);
+        services.AddSingleton(new RouteReader(options.Mode));
+        services.AddSingleton(sp => new AccessGuard(options.SecureAccessKeys, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout));
+        services.AddHttpForwarder();
+        services.AddSingleton<IngressRequestHandler>();
+
+        var app = builder.Build();
+        app.Run(app.Services.GetRequiredService<IngressRequestHandler>().HandleAsync);
+        return app;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string address, int port, HttpProtocols protocols)
+    {
+        if (address == IngressOptions.AnyAddress)
+        {
+            kestrel.ListenAnyIP(port, listen => listen.Protocols = protocols);
+        }
+        else
+        {
+            kestrel.Listen(IPAddress.Parse(address), port, listen => listen.Protocols = protocols);
+        }
+    }
+
+    private static void AddSandboxSource(IServiceCollection services, IngressOptions options)
+    {
+        switch (options.Provider)
+        {
+            case ProviderType.File:
+                services.AddHostedService(sp => new FileSandboxSource(options.SandboxesDirectory!,
+                    sp.GetRequiredService<SandboxDirectory>(), sp.GetRequiredService<ILogger<FileSandboxSource>>()));
+                break;
+            default:
+                throw new NotSupportedException($"--provider-type {options.Provider}: the Kubernetes providers are not available in this build yet");
+        }
+    }
+
+    /// <summary>One JSON object per line on stdout (SPEC §10); framework chatter kept to warnings.</summary>
+    private static void ConfigureLogging(ILoggingBuilder logging, LogLevel level)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(level);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", level);
+        logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        // YARP reports forwarding failures with stack traces; the request handler logs them in one line instead.
+        logging.AddFilter("Yarp", LogLevel.Error);
+        logging.AddJsonConsole(console =>
+        {
+            console.IncludeScopes = false;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            console.JsonWriterOptions = new JsonWriterOptions { Indented = false };
+        });
+    }
+}

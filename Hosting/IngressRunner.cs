@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Version;
+
+namespace OpenSandbox.Ingress.Hosting;
+
+/// <summary>Runs the ingress until SIGTERM/SIGINT, after the start-up banner.</summary>
+internal static partial class IngressRunner
+{
+    public static async Task<int> RunAsync(IngressOptions options, CancellationToken cancellationToken)
+    {
+        await using var app = IngressHost.Build(options);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(BuildInfo.ProgramName);
+        LogBanner(logger, BuildInfo.Version, BuildInfo.GitCommit, BuildInfo.BuildTime, BuildInfo.Runtime, BuildInfo.Platform);
+        LogSettings(logger, options.Provider, options.Mode, options.ListenAddress, options.Port, options.Namespace ?? "(all)");
+        await app.RunAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "opensandbox-ingress {Version} commit {GitCommit} built {BuildTime} on {Runtime} {Platform}")]
+    private static partial void LogBanner(ILogger logger, string version, string gitCommit, string buildTime, string runtime, string platform);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "provider {Provider}, mode {Mode}, listening on {Address}:{Port}, namespace {Namespace}")]
+    private static partial void LogSettings(ILogger logger, ProviderType provider, RoutingMode mode, string address, int port, string @namespace);
+}

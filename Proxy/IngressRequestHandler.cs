@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Sandbox;
+using OpenSandbox.Ingress.Security;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace OpenSandbox.Ingress.Proxy;
+
+/// <summary>
+/// The one request path (SPEC §3–§8): health probe, route, lookup, access check, forward, access log.
+/// Everything before the forward is answered from memory.
+/// </summary>
+internal sealed partial class IngressRequestHandler(
+    RouteReader routeReader,
+    SandboxDirectory directory,
+    AccessGuard accessGuard,
+    IHttpForwarder forwarder,
+    UpstreamClient upstream,
+    ILogger<IngressRequestHandler> logger)
+{
+    public const string StatusPath = "/status.ok";
+
+    public Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (request.Path.Value == StatusPath && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
+        {
+            return directory.IsSynced
+                ? WritePlainAsync(context, StatusCodes.Status200OK, "OK")
+                : ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "cache not synced");
+        }
+
+        return ProxyAndLogAsync(context);
+    }
+
+    private async Task ProxyAndLogAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var target = await ProxyAsync(context).ConfigureAwait(false);
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            var request = context.Request;
+            LogAccess(request.Method, request.Path.Value ?? "/", target ?? "-", context.Response.StatusCode,
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.Connection.RemoteIpAddress?.ToString() ?? "-");
+        }
+    }
+
+    /// <returns>The destination the request was sent to, or null when the ingress answered itself.</returns>
+    private async Task<string?> ProxyAsync(HttpContext context)
+    {
+        // 1. The ingress is no forward proxy; HTTP/2 extended CONNECT (WebSocket) is the one CONNECT it takes.
+        if (HttpMethods.IsConnect(context.Request.Method) && context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect != true)
+        {
+            await ErrorResponse.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "CONNECT is not supported").ConfigureAwait(false);
+            return null;
+        }
+
+        if (!directory.IsSynced)
+        {
+            await ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "cache not synced").ConfigureAwait(false);
+            return null;
+        }
+
+        // 2. Route and sandbox, from memory.
+        var (route, routeError) = routeReader.Read(context);
+        if (route is null)
+        {
+            await ErrorResponse.WriteAsync(context, StatusCodes.Status400BadRequest, routeError!).ConfigureAwait(false);
+            return null;
+        }
+
+        var lookup = directory.Lookup(route.SandboxId);
+        if (lookup.Record is not { } sandbox)
+        {
+            await (lookup.IsAmbiguous
+                ? ErrorResponse.WriteAsync(context, StatusCodes.Status502BadGateway,
+                    $"sandbox {route.SandboxId} exists in more than one namespace ({string.Join(", ", lookup.AmbiguousNamespaces!)})")
+                : ErrorResponse.WriteAsync(context, StatusCodes.Status404NotFound, $"sandbox {route.SandboxId} not found")).ConfigureAwait(false);
+            return null;
+        }
+
+        if (sandbox.NotReadyReason is { } notReady)
+        {
+            await ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"{notReady}: {route.SandboxId}").ConfigureAwait(false);
+            return null;
+        }
+
+        // 3. Secure access.
+        var access = accessGuard.Check(sandbox.AccessToken, route, context.Request.Headers);
+        if (!access.IsAllowed)
+        {
+            await ErrorResponse.WriteAsync(context, access.StatusCode, access.Reason!).ConfigureAwait(false);
+            return null;
+        }
+
+        // 4. Forward.
+        var destination = sandbox.DestinationBase + ":" + route.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var transformer = access.ReadSigned
+            ? new ForwardingTransformer(route.SignedPathAndQuery ?? route.PathAndQuery, route.SignedForwardedPrefix ?? route.ForwardedPrefix)
+            : new ForwardingTransformer(route.PathAndQuery, route.ForwardedPrefix);
+        var error = await forwarder.SendAsync(context, destination, upstream.Invoker, upstream.RequestConfig, transformer).ConfigureAwait(false);
+        if (error != ForwarderError.None)
+        {
+            await ReportForwardingErrorAsync(context, error, route.SandboxId).ConfigureAwait(false);
+        }
+
+        return destination;
+    }
+
+    private async Task ReportForwardingErrorAsync(HttpContext context, ForwarderError error, string sandboxId)
+    {
+        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
+            or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled)
+        {
+            LogClientGone(sandboxId, error);
+            return;
+        }
+
+        LogForwardingFailed(sandboxId, error, exception?.GetBaseException().Message ?? "-");
+
+        // YARP has already chosen the status (502, or 504 on a timeout) when nothing was sent yet.
+        var status = context.Response.StatusCode is >= 400 ? context.Response.StatusCode : StatusCodes.Status502BadGateway;
+        var reason = status == StatusCodes.Status504GatewayTimeout
+            ? $"sandbox {sandboxId} did not answer in time"
+            : $"sandbox {sandboxId} is unreachable";
+        await ErrorResponse.WriteAsync(context, status, reason).ConfigureAwait(false);
+    }
+
+    private static Task WritePlainAsync(HttpContext context, int statusCode, string body)
+    {
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        context.Response.ContentLength = body.Length;
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync(body);
+    }
+
+    [LoggerMessage(EventId = 1, EventName = "access", Level = LogLevel.Information,
+        Message = "{Method} {Path} -> {Target} {Status} {DurationMs:F1}ms from {Client}")]
+    private partial void LogAccess(string method, string path, string target, int status, double durationMs, string client);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to sandbox {SandboxId} failed: {Error} {Detail}")]
+    private partial void LogForwardingFailed(string sandboxId, ForwarderError error, string detail);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Client went away while forwarding to sandbox {SandboxId}: {Error}")]
+    private partial void LogClientGone(string sandboxId, ForwarderError error);
+}

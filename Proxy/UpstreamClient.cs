@@ -1,0 +1,41 @@
+using System.Net;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace OpenSandbox.Ingress.Proxy;
+
+/// <summary>
+/// The one pooled HTTP client every sandbox is reached through (SPEC §7): no proxy, no redirects, no
+/// cookies, no decompression; connections are pooled per endpoint:port.
+/// </summary>
+internal sealed class UpstreamClient : IDisposable
+{
+    public UpstreamClient(TimeSpan connectTimeout, TimeSpan idleTimeout)
+    {
+        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = connectTimeout,
+            // Pods come and go behind the same IP: do not keep a connection longer than a few minutes.
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
+            EnableMultipleHttp2Connections = true,
+            ActivityHeadersPropagator = null,
+        });
+        RequestConfig = new ForwarderRequestConfig
+        {
+            ActivityTimeout = idleTimeout,
+            // Sandboxes speak HTTP/1.1 in clear text; WebSockets that arrive over HTTP/2 go out as HTTP/1.1 upgrades.
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+    }
+
+    public HttpMessageInvoker Invoker { get; }
+
+    public ForwarderRequestConfig RequestConfig { get; }
+
+    public void Dispose() => Invoker.Dispose();
+}

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using OpenSandbox.Ingress.Sandbox.Kubernetes;
+using YamlDotNet.Core;
+
+namespace OpenSandbox.Ingress.Sandbox.Files;
+
+/// <summary>Reads the sandbox records of one manifest file (YAML or JSON, one or many documents, List kinds).</summary>
+internal static class ManifestFile
+{
+    /// <summary>The records of the file, plus one line per resource that was skipped.</summary>
+    /// <exception cref="InvalidDataException">The file is not valid YAML/JSON of the expected shape.</exception>
+    public static (List<SandboxRecord> Records, List<string> Skipped) Read(string text)
+    {
+        var records = new List<SandboxRecord>();
+        var skipped = new List<string>();
+        foreach (var document in ParseDocuments(text))
+        {
+            if (document is not null)
+            {
+                Collect(document, records, skipped);
+            }
+        }
+
+        return (records, skipped);
+    }
+
+    private static IEnumerable<SandboxResource?> ParseDocuments(string text)
+    {
+        List<byte[]> documents;
+        try
+        {
+            // JSON is YAML, so one parser serves both formats.
+            documents = YamlDocuments.ToJson(text);
+        }
+        catch (YamlException e)
+        {
+            throw new InvalidDataException($"invalid YAML at line {e.Start.Line}: {e.Message}", e);
+        }
+
+        var resources = new List<SandboxResource?>(documents.Count);
+        foreach (var json in documents)
+        {
+            try
+            {
+                resources.Add(JsonSerializer.Deserialize(json, SandboxJsonContext.Default.SandboxResource));
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"a document does not have the shape of a sandbox resource: {e.Message}", e);
+            }
+        }
+
+        return resources;
+    }
+
+    private static void Collect(SandboxResource resource, List<SandboxRecord> records, List<string> skipped)
+    {
+        if (resource.Items is { } items)
+        {
+            foreach (var item in items)
+            {
+                Collect(item, records, skipped);
+            }
+
+            return;
+        }
+
+        if (SandboxProjection.TryProject(resource, expectedKind: null, out var reason) is { } record)
+        {
+            records.Add(record);
+        }
+        else
+        {
+            skipped.Add(reason!);
+        }
+    }
+}

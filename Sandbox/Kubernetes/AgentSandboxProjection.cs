@@ -1,0 +1,31 @@
+namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
+
+/// <summary>agent-sandbox <c>Sandbox</c> (<c>agents.x-k8s.io/v1alpha1</c>) → routing record (SPEC §6.2).</summary>
+internal static class AgentSandboxProjection
+{
+    public const string Kind = "Sandbox";
+
+    public static SandboxRecord Project(string @namespace, string name, SandboxResource resource)
+    {
+        var fqdn = resource.Status?.ServiceFqdn?.Trim();
+        var endpointProblem = string.IsNullOrEmpty(fqdn) ? "sandbox has no serviceFQDN"
+            : EndpointSyntax.IsValidHost(fqdn) ? null
+            : "sandbox serviceFQDN is not a valid host";
+        return new SandboxRecord(@namespace, name, endpointProblem is null ? fqdn : null, SandboxAnnotations.AccessToken(resource),
+            NotReadyReason(resource) ?? endpointProblem);
+    }
+
+    private static string? NotReadyReason(SandboxResource resource)
+    {
+        var conditions = resource.Status?.Conditions;
+        var ready = conditions?.Find(static c => c.Type == "Ready");
+        if (ready is null)
+        {
+            return "sandbox not ready (no Ready condition)";
+        }
+
+        return ready.Status == "True"
+            ? null
+            : $"sandbox not ready ({ready.Reason ?? "no reason"}: {ready.Message ?? "no message"})";
+    }
+}

@@ -1,0 +1,68 @@
+using System.Text.Json;
+
+namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
+
+/// <summary>BatchSandbox (<c>sandbox.opensandbox.io/v1alpha1</c>) → routing record (SPEC §6.1).</summary>
+internal static class BatchSandboxProjection
+{
+    public const string Kind = "BatchSandbox";
+
+    public static SandboxRecord Project(string @namespace, string name, SandboxResource resource) =>
+        new(@namespace, name, ParseFirstEndpoint(resource, out var endpointProblem), SandboxAnnotations.AccessToken(resource),
+            NotReadyReason(resource) ?? endpointProblem);
+
+    private static string? NotReadyReason(SandboxResource resource)
+    {
+        var status = resource.Status;
+        if (status?.Phase is "Pausing" or "Paused" or "Resuming")
+        {
+            return $"sandbox is {status.Phase}";
+        }
+
+        var ready = status?.Ready ?? 0;
+        if (ready < 1)
+        {
+            var wanted = resource.Spec?.Replicas ?? status?.Replicas ?? 1;
+            return $"sandbox not ready (ready: {ready}/{wanted})";
+        }
+
+        return null;
+    }
+
+    private static string? ParseFirstEndpoint(SandboxResource resource, out string? problem)
+    {
+        var json = SandboxAnnotations.Get(resource, SandboxAnnotations.Endpoints);
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            problem = "sandbox has no endpoints annotation";
+            return null;
+        }
+
+        string[]? endpoints;
+        try
+        {
+            endpoints = JsonSerializer.Deserialize(json, SandboxJsonContext.Default.StringArray);
+        }
+        catch (JsonException)
+        {
+            problem = "sandbox endpoints annotation is not a JSON array of strings";
+            return null;
+        }
+
+        if (endpoints is not { Length: > 0 })
+        {
+            problem = "sandbox has no endpoints";
+            return null;
+        }
+
+        var endpoint = endpoints[0]?.Trim();
+        if (!EndpointSyntax.IsValidHost(endpoint))
+        {
+            problem = "sandbox endpoint is not a valid host";
+            return null;
+        }
+
+        problem = null;
+        return endpoint;
+    }
+}

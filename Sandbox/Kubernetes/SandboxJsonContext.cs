@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+
+namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
+
+/// <summary>Source-generated JSON for every sandbox type that is parsed (no reflection under Native AOT).</summary>
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
+[JsonSerializable(typeof(SandboxResource))]
+[JsonSerializable(typeof(string[]))]
+internal sealed partial class SandboxJsonContext : JsonSerializerContext;

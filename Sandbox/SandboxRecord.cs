@@ -1,0 +1,18 @@
+namespace OpenSandbox.Ingress.Sandbox;
+
+/// <summary>
+/// The few fields routing needs of one sandbox resource; the cache holds these, never whole objects.
+/// </summary>
+/// <param name="Endpoint">Pod IP or service name to forward to; null when not routable.</param>
+/// <param name="AccessToken">Secure-access token; null when the sandbox does not require one.</param>
+/// <param name="NotReadyReason">Why the sandbox cannot take traffic now (answered 503); null when it can.</param>
+internal sealed record SandboxRecord(string Namespace, string Name, string? Endpoint, string? AccessToken, string? NotReadyReason)
+{
+    /// <summary><c>http://endpoint</c>, IPv6 literals bracketed: the port is appended per request.</summary>
+    public string? DestinationBase { get; } = Endpoint is null ? null : "http://" + BracketIPv6(Endpoint);
+
+    public bool RequiresSecureAccess => AccessToken is not null;
+
+    private static string BracketIPv6(string endpoint) =>
+        endpoint.Contains(':', StringComparison.Ordinal) && !endpoint.StartsWith('[') ? $"[{endpoint}]" : endpoint;
+}

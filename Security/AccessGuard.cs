@@ -1,0 +1,86 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+using OpenSandbox.Ingress.Proxy;
+
+namespace OpenSandbox.Ingress.Security;
+
+/// <summary>
+/// Secure access (SPEC §8), in this order: a sandbox without a token is open; a present
+/// <c>OpenSandbox-Secure-Access</c> header decides alone (no fallback to the route); otherwise a
+/// well-formed, unexpired signed route made with a configured key is required.
+/// </summary>
+internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time)
+{
+    public AccessDecision Check(string? accessToken, SandboxRoute route, IHeaderDictionary requestHeaders)
+    {
+        if (accessToken is null)
+        {
+            return AccessDecision.Allow(readSigned: false);
+        }
+
+        var wellFormedSignature = route.Signature is { } signature && signature.IsWellFormed(out _);
+        if (requestHeaders.TryGetValue(IngressHeaders.SecureAccess, out var presented))
+        {
+            return CheckHeader(accessToken, presented, route.SandboxId, wellFormedSignature);
+        }
+
+        return CheckSignedRoute(route);
+    }
+
+    private static AccessDecision CheckHeader(string accessToken, StringValues presented, string sandboxId, bool stripSignedPrefix)
+    {
+        if (presented.Count != 1)
+        {
+            return AccessDecision.Deny(StatusCodes.Status401Unauthorized, $"more than one {IngressHeaders.SecureAccess} header for sandbox {sandboxId}");
+        }
+
+        return FixedTimeEquals(accessToken, presented.ToString())
+            ? AccessDecision.Allow(stripSignedPrefix)
+            : AccessDecision.Deny(StatusCodes.Status401Unauthorized, $"invalid secure access token for sandbox {sandboxId}");
+    }
+
+    private AccessDecision CheckSignedRoute(SandboxRoute route)
+    {
+        var id = route.SandboxId;
+        if (route.Signature is not { } signature)
+        {
+            return AccessDecision.Deny(StatusCodes.Status401Unauthorized, $"sandbox {id} requires secure access");
+        }
+
+        if (!signature.IsWellFormed(out var expires))
+        {
+            return AccessDecision.Deny(StatusCodes.Status400BadRequest, $"malformed signed route for sandbox {id}");
+        }
+
+        if (keys.IsEmpty)
+        {
+            return AccessDecision.Deny(StatusCodes.Status503ServiceUnavailable, $"signed route for sandbox {id} but no signing keys are configured");
+        }
+
+        var keyId = signature.Signature[SignedRouteSyntax.DigestHexLength];
+        if (!keys.TryGetSecret(keyId, out var secret))
+        {
+            return AccessDecision.Deny(StatusCodes.Status401Unauthorized, $"unknown signing key for sandbox {id}");
+        }
+
+        if ((ulong)time.GetUtcNow().ToUnixTimeSeconds() > expires)
+        {
+            return AccessDecision.Deny(StatusCodes.Status401Unauthorized, $"signed route for sandbox {id} has expired");
+        }
+
+        return RouteSigner.Verify(secret, id, route.Port, signature.Expires, signature.Signature.AsSpan(0, SignedRouteSyntax.DigestHexLength))
+            ? AccessDecision.Allow(readSigned: true)
+            : AccessDecision.Deny(StatusCodes.Status401Unauthorized, $"invalid route signature for sandbox {id}");
+    }
+
+    /// <summary>
+    /// Compares SHA-256 digests in fixed time, so neither the position of the first wrong byte nor the
+    /// length of the token shows in the timing.
+    /// </summary>
+    private static bool FixedTimeEquals(string expected, string presented) =>
+        CryptographicOperations.FixedTimeEquals(
+            SHA256.HashData(Encoding.UTF8.GetBytes(expected)),
+            SHA256.HashData(Encoding.UTF8.GetBytes(presented)));
+}

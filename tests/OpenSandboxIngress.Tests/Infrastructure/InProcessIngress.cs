@@ -1,0 +1,78 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Hosting;
+
+namespace OpenSandbox.Ingress.Tests.Infrastructure;
+
+/// <summary>
+/// The real ingress (the same <see cref="IngressHost"/> the binary runs) on 127.0.0.1 ephemeral ports, fed by the
+/// file provider from a temporary directory that tests write manifests into.
+/// </summary>
+internal sealed class InProcessIngress : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private InProcessIngress(WebApplication app, string sandboxesDirectory)
+    {
+        _app = app;
+        SandboxesDirectory = sandboxesDirectory;
+    }
+
+    public string SandboxesDirectory { get; }
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The HTTP/2 cleartext (prior knowledge) listener.</summary>
+    public Uri H2cAddress { get; private set; } = null!;
+
+    public static async Task<InProcessIngress> StartAsync(RoutingMode mode = RoutingMode.Header,
+        Func<IngressOptions, IngressOptions>? configure = null, IReadOnlyDictionary<string, string>? manifests = null)
+    {
+        var directory = Directory.CreateTempSubdirectory("osb-ingress-").FullName;
+        foreach (var (file, text) in manifests ?? new Dictionary<string, string>())
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, file), text);
+        }
+
+        var options = new IngressOptions
+        {
+            Provider = ProviderType.File,
+            SandboxesDirectory = directory,
+            Mode = mode,
+            Port = 0,
+            H2cPort = 0,
+            ListenAddress = "127.0.0.1",
+            LogLevel = LogLevel.Warning,
+            UpstreamConnectTimeout = TimeSpan.FromSeconds(2),
+        };
+        var app = IngressHost.Build(configure is null ? options : configure(options));
+        await app.StartAsync();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.ToList();
+        return new InProcessIngress(app, directory)
+        {
+            BaseAddress = new Uri(addresses[0]),
+            H2cAddress = new Uri(addresses[1]),
+        };
+    }
+
+    public async Task WriteManifestAsync(string file, string yaml)
+    {
+        // Write then rename, as editors and ConfigMap updates do, so the watcher never reads half a file.
+        var path = Path.Combine(SandboxesDirectory, file);
+        var temporary = Path.Combine(SandboxesDirectory, "." + file + ".tmp");
+        await File.WriteAllTextAsync(temporary, yaml);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Directory.Delete(SandboxesDirectory, recursive: true);
+    }
+}
