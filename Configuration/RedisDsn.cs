@@ -54,7 +54,7 @@ internal sealed record RedisDsn(string Host, int Port, string? User, string? Pas
         }
 
         var (user, password) = SplitUserInfo(uri.UserInfo);
-        dsn = new RedisDsn(uri.IdnHost, uri.IsDefaultPort || uri.Port < 0 ? DefaultRedisPort : uri.Port, user, password, database, useTls.Value);
+        dsn = new RedisDsn(uri.Host, uri.IsDefaultPort || uri.Port < 0 ? DefaultRedisPort : uri.Port, user, password, database, useTls.Value);
         error = null;
         return true;
     }

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace OpenSandbox.Ingress.Tests.Infrastructure;
+
+/// <summary>
+/// The ingress as its own process (the apphost built next to the tests), for what only a separate process
+/// shows: exit codes, its own memory, signals.
+/// </summary>
+internal sealed class IngressProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private IngressProcess(Process process) => _process = process;
+
+    public static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "opensandbox-ingress");
+
+    public int Port { get; private init; }
+
+    public int ProcessId => _process.Id;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Runs the binary to completion (for --help, --version and bad input).</summary>
+    public static async Task<(int ExitCode, string StdOut, string StdErr, TimeSpan Elapsed)> RunToExitAsync(params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args))!;
+        var clock = Stopwatch.StartNew();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr, clock.Elapsed);
+    }
+
+    /// <summary>Starts the ingress on a free loopback port and waits until <c>/status.ok</c> answers 200.</summary>
+    public static async Task<IngressProcess> StartAsync(params string[] args)
+    {
+        var port = FreeLoopbackPort();
+        var process = Process.Start(StartInfo([.. args, "--listen-address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!;
+        var ingress = new IngressProcess(process) { Port = port };
+        process.OutputDataReceived += (_, e) => ingress.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => ingress.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        await Eventually.WaitAsync(async () =>
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"ingress exited with {process.ExitCode}: {ingress.Output}");
+            }
+
+            try
+            {
+                using var response = await client.GetAsync($"http://127.0.0.1:{port}/status.ok");
+                return response.StatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return HttpStatusCode.ServiceUnavailable;
+            }
+        }, status => status == HttpStatusCode.OK, TimeSpan.FromSeconds(20), "ingress start-up");
+        return ingress;
+    }
+
+    /// <summary>Resident and peak resident memory of the process in bytes, from /proc.</summary>
+    public (long Rss, long PeakRss) Memory()
+    {
+        long rss = 0, peak = 0;
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                rss = ParseKilobytes(line);
+            }
+            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                peak = ParseKilobytes(line);
+            }
+        }
+
+        return (rss, peak);
+    }
+
+    private static long ParseKilobytes(string line) =>
+        long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    private static ProcessStartInfo StartInfo(string[] args)
+    {
+        var info = new ProcessStartInfo(ExecutablePath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return info;
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,105 @@
+using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Configuration;
+
+namespace OpenSandbox.Ingress.Tests.Unit.Configuration;
+
+public sealed class OptionsValidatorTests
+{
+    private static (IngressOptions? Options, string? Error) Validate(params string[] args)
+    {
+        var parse = IngressCommandLine.Create((_, _) => Task.FromResult(0)).Parse(args);
+        Assert.Empty(parse.Errors);
+        return OptionsValidator.Validate(parse);
+    }
+
+    [Fact]
+    public void Defaults_match_the_spec()
+    {
+        var (options, error) = Validate();
+
+        Assert.Null(error);
+        Assert.Equal(new IngressOptions(), options);
+        Assert.Equal(ProviderType.BatchSandbox, options!.Provider);
+        Assert.Equal(RoutingMode.Header, options.Mode);
+        Assert.Equal(28888, options.Port);
+        Assert.Equal(LogLevel.Information, options.LogLevel);
+        Assert.Null(options.Namespace);
+        Assert.False(options.RenewIntent.Enabled);
+        Assert.Equal("opensandbox:renew:intent", options.RenewIntent.QueueKey);
+        Assert.Equal(new RedisDsn("127.0.0.1", 6379, null, null, 0, false), options.RenewIntent.Dsn);
+        Assert.Equal(0, options.RenewIntent.QueueMaxLength);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.RenewIntent.MinInterval);
+    }
+
+    [Fact]
+    public void Every_flag_is_read()
+    {
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        var kubeconfig = Path.Combine(dir, "config");
+        File.WriteAllText(kubeconfig, "");
+
+        var (options, error) = Validate("--namespace", "team", "--provider-type", "file", "--sandboxes-dir", dir, "--mode", "uri",
+            "--port", "9000", "--h2c-port", "9001", "--listen-address", "127.0.0.1", "--log-level", "warn", "--kubeconfig", kubeconfig,
+            "--secure-access-keys", "a=AQID", "--renew-intent-enabled", "--renew-intent-redis-dsn", "rediss://u:p@redis:6380/2",
+            "--renew-intent-queue-key", "k", "--renew-intent-queue-max-len", "5", "--renew-intent-min-interval", "10",
+            "--upstream-connect-timeout", "2.5", "--upstream-idle-timeout", "30", "--drain-timeout", "7");
+
+        Assert.Null(error);
+        Assert.Equal("team", options!.Namespace);
+        Assert.Equal(ProviderType.File, options.Provider);
+        Assert.Equal(RoutingMode.Uri, options.Mode);
+        Assert.Equal((9000, 9001, "127.0.0.1"), (options.Port, options.H2cPort, options.ListenAddress));
+        Assert.Equal(LogLevel.Warning, options.LogLevel);
+        Assert.Equal(kubeconfig, options.KubeconfigPath);
+        Assert.Equal(1, options.SecureAccessKeys.Count);
+        Assert.Equal(new RenewIntentOptions
+        {
+            Enabled = true,
+            Dsn = new RedisDsn("redis", 6380, "u", "p", 2, true),
+            QueueKey = "k",
+            QueueMaxLength = 5,
+            MinInterval = TimeSpan.FromSeconds(10),
+        }, options.RenewIntent);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), options.UpstreamConnectTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.UpstreamIdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(7), options.DrainTimeout);
+    }
+
+    [Theory]
+    [InlineData("--provider-type", "kubernetes")]
+    [InlineData("--mode", "path")]
+    [InlineData("--port", "0")]
+    [InlineData("--port", "70000")]
+    [InlineData("--h2c-port", "28888")]
+    [InlineData("--log-level", "verbose")]
+    [InlineData("--secure-access-keys", "ab=AQID")]
+    [InlineData("--renew-intent-redis-dsn", "http://redis:6379")]
+    [InlineData("--renew-intent-redis-dsn", "redis://host/abc")]
+    [InlineData("--kubeconfig", "/does/not/exist")]
+    [InlineData("--sandboxes-dir", "/does/not/exist")]
+    [InlineData("--listen-address", "localhost")]
+    [InlineData("--renew-intent-queue-max-len", "-1")]
+    [InlineData("--upstream-connect-timeout", "0")]
+    public void Bad_values_fail_with_one_line_naming_the_flag(string flag, string value)
+    {
+        var (options, error) = Validate(flag, value);
+
+        Assert.Null(options);
+        Assert.StartsWith(flag + ":", error);
+        Assert.DoesNotContain('\n', error!);
+    }
+
+    [Theory]
+    [InlineData("debug", LogLevel.Debug)]
+    [InlineData("info", LogLevel.Information)]
+    [InlineData("warn", LogLevel.Warning)]
+    [InlineData("error", LogLevel.Error)]
+    [InlineData("dpanic", LogLevel.Error)]
+    [InlineData("panic", LogLevel.Error)]
+    [InlineData("FATAL", LogLevel.Error)]
+    public void Zap_level_names_are_accepted(string name, LogLevel level) => Assert.Equal(level, Validate("--log-level", name).Options!.LogLevel);
+
+    [Fact]
+    public void The_file_provider_needs_a_directory() =>
+        Assert.StartsWith("--sandboxes-dir:", Validate("--provider-type", "file").Error);
+}
