@@ -117,8 +117,9 @@ internal sealed partial class FileSandboxSource(string directoryPath, SandboxDir
             LogFileLoaded(path, records.Count);
             return true;
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
+            // Whatever a file holds, it must not stop the watch loop or touch other files' routes (SPEC §6.3).
             LogFileRejected(path, e.Message);
             _files[path] = new LoadedFile(info.LastWriteTimeUtc, info.Length, previous);
             return false;

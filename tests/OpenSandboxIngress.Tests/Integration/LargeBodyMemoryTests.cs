@@ -7,6 +7,7 @@ namespace OpenSandbox.Ingress.Tests.Integration;
 /// 1 GiB each way through the ingress as its own process, whose memory is read from /proc: bodies must stream,
 /// never be buffered.
 /// </summary>
+[Collection(SerialCollection.Name)]
 public sealed class LargeBodyMemoryTests : IAsyncLifetime
 {
     private const long OneGiB = 1L << 30;
