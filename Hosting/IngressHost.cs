@@ -9,6 +9,7 @@ using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Sandbox.Files;
+using OpenSandbox.Ingress.Sandbox.Kubernetes;
 using OpenSandbox.Ingress.Security;
 
 namespace OpenSandbox.Ingress.Hosting;
@@ -71,7 +72,24 @@ internal static class IngressHost
                     sp.GetRequiredService<SandboxDirectory>(), sp.GetRequiredService<ILogger<FileSandboxSource>>()));
                 break;
             default:
-                throw new NotSupportedException($"--provider-type {options.Provider}: the Kubernetes providers are not available in this build yet");
+                var resourceType = options.Provider == ProviderType.AgentSandbox ? CustomResourceType.AgentSandbox : CustomResourceType.BatchSandbox;
+                var api = CreateKubernetesApi(options.KubeconfigPath);
+                services.AddSingleton(api);
+                services.AddHostedService(sp => new KubernetesSandboxSource(api, resourceType, options.Namespace,
+                    sp.GetRequiredService<SandboxDirectory>(), sp.GetRequiredService<ILogger<KubernetesSandboxSource>>()));
+                break;
+        }
+    }
+
+    private static KubernetesApi CreateKubernetesApi(string? kubeconfigPath)
+    {
+        try
+        {
+            return new KubernetesApi(KubernetesApi.LoadConfiguration(kubeconfigPath));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new StartupException($"--kubeconfig: cannot load Kubernetes configuration: {e.GetBaseException().Message}", e);
         }
     }
 

@@ -9,9 +9,22 @@ namespace OpenSandbox.Ingress.Hosting;
 /// <summary>Runs the ingress until SIGTERM/SIGINT, after the start-up banner.</summary>
 internal static partial class IngressRunner
 {
+    public const int ExitStartupFailed = 1;
+
     public static async Task<int> RunAsync(IngressOptions options, CancellationToken cancellationToken)
     {
-        await using var app = IngressHost.Build(options);
+        WebApplication app;
+        try
+        {
+            app = IngressHost.Build(options);
+        }
+        catch (StartupException e)
+        {
+            await Console.Error.WriteLineAsync($"{BuildInfo.ProgramName}: {e.Message}").ConfigureAwait(false);
+            return ExitStartupFailed;
+        }
+
+        await using var _ = app.ConfigureAwait(false);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(BuildInfo.ProgramName);
         LogBanner(logger, BuildInfo.Version, BuildInfo.GitCommit, BuildInfo.BuildTime, BuildInfo.Runtime, BuildInfo.Platform);
         LogSettings(logger, options.Provider, options.Mode, options.ListenAddress, options.Port, options.Namespace ?? "(all)");

@@ -6,4 +6,7 @@ namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
 [JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
 [JsonSerializable(typeof(SandboxResource))]
 [JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(ResourceList))]
+[JsonSerializable(typeof(WatchEvent))]
+[JsonSerializable(typeof(ApiStatus))]
 internal sealed partial class SandboxJsonContext : JsonSerializerContext;

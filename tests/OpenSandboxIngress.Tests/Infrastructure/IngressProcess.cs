@@ -16,7 +16,14 @@ internal sealed class IngressProcess : IAsyncDisposable
 
     private IngressProcess(Process process) => _process = process;
 
-    public static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "opensandbox-ingress");
+    /// <summary>
+    /// The JIT apphost built next to the tests, or the binary named by <c>INGRESS_BINARY</c> (CI points it at the
+    /// Native AOT build, so the shipped artifact is what these tests run).
+    /// </summary>
+    public static string ExecutablePath =>
+        Environment.GetEnvironmentVariable("INGRESS_BINARY") is { Length: > 0 } binary
+            ? Path.GetFullPath(binary)
+            : Path.Combine(AppContext.BaseDirectory, "opensandbox-ingress");
 
     public int Port { get; private init; }
 
@@ -46,7 +53,9 @@ internal sealed class IngressProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the ingress on a free loopback port and waits until <c>/status.ok</c> answers 200.</summary>
-    public static async Task<IngressProcess> StartAsync(params string[] args)
+    public static Task<IngressProcess> StartAsync(params string[] args) => StartAsync(waitForReady: true, args);
+
+    public static async Task<IngressProcess> StartAsync(bool waitForReady, params string[] args)
     {
         var port = FreeLoopbackPort();
         var process = Process.Start(StartInfo([.. args, "--listen-address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!;
@@ -56,25 +65,36 @@ internal sealed class IngressProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
+        if (waitForReady)
+        {
+            await ingress.WaitForStatusAsync(HttpStatusCode.OK, TimeSpan.FromSeconds(20));
+        }
+
+        return ingress;
+    }
+
+    /// <summary>Polls <c>/status.ok</c> until it answers <paramref name="expected"/>.</summary>
+    public async Task WaitForStatusAsync(HttpStatusCode expected, TimeSpan deadline)
+    {
+        var process = _process;
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
         await Eventually.WaitAsync(async () =>
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"ingress exited with {process.ExitCode}: {ingress.Output}");
+                throw new InvalidOperationException($"ingress exited with {process.ExitCode}: {Output}");
             }
 
             try
             {
-                using var response = await client.GetAsync($"http://127.0.0.1:{port}/status.ok");
+                using var response = await client.GetAsync($"http://127.0.0.1:{Port}/status.ok");
                 return response.StatusCode;
             }
             catch (HttpRequestException)
             {
-                return HttpStatusCode.ServiceUnavailable;
+                return (HttpStatusCode)0; // not listening yet
             }
-        }, status => status == HttpStatusCode.OK, TimeSpan.FromSeconds(20), "ingress start-up");
-        return ingress;
+        }, status => status == expected, deadline, $"/status.ok answering {(int)expected}");
     }
 
     /// <summary>Resident and peak resident memory of the process in bytes, from /proc.</summary>

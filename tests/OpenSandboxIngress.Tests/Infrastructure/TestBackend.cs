@@ -78,6 +78,7 @@ internal sealed class TestBackend : IAsyncDisposable
                 return;
             default:
                 context.Response.Headers["X-Backend-Port"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                context.Response.Headers["X-Seen-Host"] = request.Host.Value;
                 await context.Response.WriteAsync($"{request.Method} {rawTarget}");
                 return;
         }

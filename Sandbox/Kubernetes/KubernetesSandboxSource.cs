@@ -1,0 +1,208 @@
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
+
+/// <summary>
+/// Keeps the directory true to one custom resource (SPEC §6.4): a paginated list replaces the cache atomically,
+/// then a watch from the list's resourceVersion applies changes. A dropped watch resumes from the last version seen
+/// after a capped, jittered backoff; <c>410 Gone</c> (status or ERROR event) forces a fresh list, so objects deleted
+/// while disconnected disappear. While the API server is away the cache keeps serving what it has.
+/// </summary>
+internal sealed partial class KubernetesSandboxSource(
+    KubernetesApi api,
+    CustomResourceType resourceType,
+    string? @namespace,
+    SandboxDirectory directory,
+    ILogger<KubernetesSandboxSource> logger) : BackgroundService
+{
+    private const int PageSize = 500;
+    private const int MinWatchSeconds = 300;
+    private const int MaxLoggedLineLength = 200;
+
+    private readonly string _collectionPath = resourceType.CollectionPath(@namespace);
+    private readonly Backoff _backoff = Backoff.Default();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        LogStarting(resourceType.Plural, api.Server, @namespace ?? "(all namespaces)");
+        string? resourceVersion = null;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                resourceVersion ??= await ListAsync(stoppingToken).ConfigureAwait(false);
+                resourceVersion = await WatchAsync(resourceVersion, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (KubernetesApiException e) when (e.IsGone)
+            {
+                LogRelist(e.Message);
+                resourceVersion = null;
+            }
+            catch (Exception e)
+            {
+                // Network faults, API errors, truncated streams: none of them may end the loop.
+                var delay = _backoff.Next();
+                LogFailure(resourceVersion is null ? "list" : "watch", e.GetBaseException().Message, delay.TotalMilliseconds);
+                await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Lists every page, then swaps the whole picture in at once.</summary>
+    /// <returns>The resourceVersion to watch from.</returns>
+    private async Task<string> ListAsync(CancellationToken cancellationToken)
+    {
+        var records = new List<SandboxRecord>();
+        string? continueToken = null;
+        string? resourceVersion;
+        do
+        {
+            var page = await api.ListPageAsync(_collectionPath, PageSize, continueToken, cancellationToken).ConfigureAwait(false);
+            foreach (var item in page.Items ?? [])
+            {
+                if (Project(item) is { } record)
+                {
+                    records.Add(record);
+                }
+            }
+
+            resourceVersion = page.Metadata?.ResourceVersion;
+            continueToken = string.IsNullOrEmpty(page.Metadata?.Continue) ? null : page.Metadata.Continue;
+        }
+        while (continueToken is not null);
+
+        directory.ReplaceAll(records);
+        _backoff.Reset();
+        LogListed(records.Count, resourceVersion ?? "");
+        return resourceVersion ?? throw new JsonException("list response without metadata.resourceVersion");
+    }
+
+    /// <returns>The last resourceVersion seen, when the server ends the watch normally.</returns>
+    private async Task<string> WatchAsync(string resourceVersion, CancellationToken cancellationToken)
+    {
+        var timeoutSeconds = MinWatchSeconds + Random.Shared.Next(MinWatchSeconds);
+        await foreach (var (watchEvent, line) in api.WatchAsync(_collectionPath, resourceVersion, timeoutSeconds, cancellationToken).ConfigureAwait(false))
+        {
+            _backoff.Reset();
+            if (watchEvent?.Type is null)
+            {
+                LogMalformedEvent(Truncate(line));
+                continue;
+            }
+
+            resourceVersion = Apply(watchEvent, line) ?? resourceVersion;
+        }
+
+        return resourceVersion;
+    }
+
+    /// <returns>The event's resourceVersion, or null when it carries none.</returns>
+    private string? Apply(WatchEvent watchEvent, string line)
+    {
+        switch (watchEvent.Type)
+        {
+            case "ADDED" or "MODIFIED":
+                if (Project(watchEvent.Object) is { } record)
+                {
+                    directory.Upsert(record);
+                }
+
+                return ResourceVersionOf(watchEvent.Object);
+            case "DELETED":
+                if (Parse(watchEvent.Object)?.Metadata is { Name: { } name } metadata)
+                {
+                    directory.Remove(string.IsNullOrEmpty(metadata.Namespace) ? SandboxProjection.DefaultNamespace : metadata.Namespace, name);
+                }
+
+                return ResourceVersionOf(watchEvent.Object);
+            case "BOOKMARK":
+                return ResourceVersionOf(watchEvent.Object);
+            case "ERROR":
+                throw ToException(watchEvent.Object);
+            default:
+                LogMalformedEvent(Truncate(line));
+                return null;
+        }
+    }
+
+    private SandboxRecord? Project(JsonElement json)
+    {
+        var resource = Parse(json);
+        if (resource is null)
+        {
+            return null;
+        }
+
+        var record = SandboxProjection.TryProject(resource, resourceType.Kind, out var reason);
+        if (record is null)
+        {
+            LogSkipped(reason!);
+        }
+
+        return record;
+    }
+
+    private SandboxResource? Parse(JsonElement json)
+    {
+        try
+        {
+            return json.Deserialize(SandboxJsonContext.Default.SandboxResource);
+        }
+        catch (JsonException e)
+        {
+            LogSkipped("malformed object: " + e.Message);
+            return null;
+        }
+    }
+
+    private static string? ResourceVersionOf(JsonElement json) =>
+        json.ValueKind == JsonValueKind.Object
+        && json.TryGetProperty("metadata", out var metadata)
+        && metadata.ValueKind == JsonValueKind.Object
+        && metadata.TryGetProperty("resourceVersion", out var version)
+        && version.ValueKind == JsonValueKind.String
+            ? version.GetString()
+            : null;
+
+    private static KubernetesApiException ToException(JsonElement json)
+    {
+        ApiStatus? status = null;
+        try
+        {
+            status = json.Deserialize(SandboxJsonContext.Default.ApiStatus);
+        }
+        catch (JsonException)
+        {
+            // An unreadable ERROR event is still an error: reconnect.
+        }
+
+        var code = status?.Code ?? 500;
+        return new KubernetesApiException((System.Net.HttpStatusCode)code, $"watch ERROR event {code} {status?.Reason}: {status?.Message}");
+    }
+
+    private static string Truncate(string line) => line.Length <= MaxLoggedLineLength ? line : line[..MaxLoggedLineLength] + "…";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Watching {Resource} at {Server} in {Namespace}")]
+    private partial void LogStarting(string resource, Uri server, string @namespace);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listed {Count} sandboxes at resourceVersion {ResourceVersion}; cache replaced")]
+    private partial void LogListed(int count, string resourceVersion);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kubernetes {Phase} failed, retrying in {DelayMs:F0} ms; cached routes keep serving: {Reason}")]
+    private partial void LogFailure(string phase, string reason, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Watch history expired, listing again: {Reason}")]
+    private partial void LogRelist(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Malformed watch event skipped: {Line}")]
+    private partial void LogMalformedEvent(string line);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox resource skipped: {Reason}")]
+    private partial void LogSkipped(string reason);
+}

@@ -1,0 +1,30 @@
+namespace OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
+
+/// <summary>Writes an ordinary kubeconfig file pointing at the emulator, the way the ingress reaches a real cluster.</summary>
+internal static class Kubeconfig
+{
+    /// <param name="token">Bearer token; the client insists on some credential, so a placeholder is written when null.</param>
+    public static string Write(Uri server, string? token, string? certificateAuthorityBase64)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("osb-kube-").FullName, "config");
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+              - name: emulator
+                cluster:
+                  server: {server.GetLeftPart(UriPartial.Authority)}
+            {(certificateAuthorityBase64 is null ? "" : $"      certificate-authority-data: {certificateAuthorityBase64}\n")}contexts:
+              - name: emulator
+                context:
+                  cluster: emulator
+                  user: tester
+            current-context: emulator
+            users:
+              - name: tester
+                user:
+                  token: {token ?? "any-token"}
+            """);
+        return path;
+    }
+}

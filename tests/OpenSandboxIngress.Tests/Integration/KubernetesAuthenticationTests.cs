@@ -1,0 +1,55 @@
+using System.Net;
+using OpenSandbox.Ingress.Tests.Infrastructure;
+using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
+
+namespace OpenSandbox.Ingress.Tests.Integration;
+
+/// <summary>The ingress executable against the emulator over TLS with a generated CA and a bearer token.</summary>
+public sealed class KubernetesAuthenticationTests : IAsyncLifetime
+{
+    private KubernetesApiEmulator _emulator = null!;
+    private TestBackend _backend = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _backend = await TestBackend.StartAsync();
+        _emulator = await KubernetesApiEmulator.StartAsync(tls: true);
+        _emulator.RequiredToken = "right-token";
+        _emulator.Upsert("default", "secure-cluster", SandboxObjects.BatchSandbox());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _emulator.DisposeAsync();
+        await _backend.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Tls_with_a_custom_ca_and_a_bearer_token_works()
+    {
+        var kubeconfig = Kubeconfig.Write(_emulator.Server, "right-token", _emulator.CertificateAuthorityBase64);
+        await using var ingress = await IngressProcess.StartAsync("--kubeconfig", kubeconfig);
+        using var client = new HttpClient();
+        var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ingress.Port}/");
+        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"secure-cluster-{_backend.Port}");
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(_emulator.RequestLog, p => p.Contains("watch=true", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_wrong_token_is_logged_clearly_and_the_ingress_stays_unready()
+    {
+        var kubeconfig = Kubeconfig.Write(_emulator.Server, "wrong-token", _emulator.CertificateAuthorityBase64);
+        await using var ingress = await IngressProcess.StartAsync(waitForReady: false, "--kubeconfig", kubeconfig);
+
+        var output = await Eventually.WaitAsync(() => Task.FromResult(ingress.Output), o => o.Contains("Kubernetes list failed", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), "a log line about the refused token");
+        await ingress.WaitForStatusAsync(HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(5));
+        var line = output.Split('\n').First(l => l.Contains("Kubernetes list failed", StringComparison.Ordinal));
+        Assert.Contains("401 Unauthorized", line);
+        Assert.DoesNotContain("wrong-token", ingress.Output);
+    }
+}
