@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Proxy;
+using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Sandbox.Files;
 using OpenSandbox.Ingress.Sandbox.Kubernetes;
@@ -17,7 +18,8 @@ namespace OpenSandbox.Ingress.Hosting;
 /// <summary>Builds the web application for a set of validated options; used by the binary and by the tests.</summary>
 internal static class IngressHost
 {
-    public static WebApplication Build(IngressOptions options)
+    /// <param name="overrideServices">Tests replace services here (clock, log capture); the binary passes nothing.</param>
+    public static WebApplication Build(IngressOptions options, Action<IServiceCollection>? overrideServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         ConfigureLogging(builder.Logging, options.LogLevel);
@@ -43,8 +45,10 @@ internal static class IngressHost
         services.AddSingleton(new RouteReader(options.Mode));
         services.AddSingleton(sp => new AccessGuard(options.SecureAccessKeys, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout));
+        AddRenewIntents(services, options.RenewIntent);
         services.AddHttpForwarder();
         services.AddSingleton<IngressRequestHandler>();
+        overrideServices?.Invoke(services);
 
         var app = builder.Build();
         app.Run(app.Services.GetRequiredService<IngressRequestHandler>().HandleAsync);
@@ -79,6 +83,21 @@ internal static class IngressHost
                     sp.GetRequiredService<SandboxDirectory>(), sp.GetRequiredService<ILogger<KubernetesSandboxSource>>()));
                 break;
         }
+    }
+
+    private static void AddRenewIntents(IServiceCollection services, RenewIntentOptions options)
+    {
+        services.AddSingleton<RenewIntentCounters>();
+        if (!options.Enabled)
+        {
+            services.AddSingleton<IRenewIntents, DisabledRenewIntents>();
+            return;
+        }
+
+        services.AddSingleton(sp => new RedisRenewIntentPublisher(options, sp.GetRequiredService<RenewIntentCounters>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RedisRenewIntentPublisher>>()));
+        services.AddSingleton<IRenewIntents>(sp => sp.GetRequiredService<RedisRenewIntentPublisher>());
+        services.AddHostedService(sp => sp.GetRequiredService<RedisRenewIntentPublisher>());
     }
 
     private static KubernetesApi CreateKubernetesApi(string? kubeconfigPath)

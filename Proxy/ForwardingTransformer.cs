@@ -26,6 +26,7 @@ internal sealed class ForwardingTransformer(string pathAndQuery, string? forward
         headers.Remove(IngressHeaders.IngressTo);
         headers.Remove(IngressHeaders.LegacyIngress);
         headers.Remove(IngressHeaders.SecureAccess);
+        headers.Remove(IngressHeaders.AccessRenew);
         headers.Host = destinationPrefix["http://".Length..];
 
         AppendForwardedFor(httpContext, headers);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Security;
 using Yarp.ReverseProxy.Forwarder;
@@ -16,6 +17,7 @@ internal sealed partial class IngressRequestHandler(
     RouteReader routeReader,
     SandboxDirectory directory,
     AccessGuard accessGuard,
+    IRenewIntents renewIntents,
     IHttpForwarder forwarder,
     UpstreamClient upstream,
     ILogger<IngressRequestHandler> logger)
@@ -95,11 +97,16 @@ internal sealed partial class IngressRequestHandler(
             return null;
         }
 
-        // 4. Forward.
+        // 4. Renew intent (queued, never waited for), then forward.
+        var pathAndQuery = access.ReadSigned ? route.SignedPathAndQuery ?? route.PathAndQuery : route.PathAndQuery;
+        var forwardedPrefix = access.ReadSigned ? route.SignedForwardedPrefix ?? route.ForwardedPrefix : route.ForwardedPrefix;
+        if (!string.Equals(context.Request.Headers[IngressHeaders.AccessRenew], IngressHeaders.AccessRenewSkip, StringComparison.OrdinalIgnoreCase))
+        {
+            renewIntents.Observe(route.SandboxId, route.Port, pathAndQuery);
+        }
+
         var destination = sandbox.DestinationBase + ":" + route.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var transformer = access.ReadSigned
-            ? new ForwardingTransformer(route.SignedPathAndQuery ?? route.PathAndQuery, route.SignedForwardedPrefix ?? route.ForwardedPrefix)
-            : new ForwardingTransformer(route.PathAndQuery, route.ForwardedPrefix);
+        var transformer = new ForwardingTransformer(pathAndQuery, forwardedPrefix);
         var error = await forwarder.SendAsync(context, destination, upstream.Invoker, upstream.RequestConfig, transformer).ConfigureAwait(false);
         if (error != ForwarderError.None)
         {

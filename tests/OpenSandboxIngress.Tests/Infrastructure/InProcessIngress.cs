@@ -31,7 +31,8 @@ internal sealed class InProcessIngress : IAsyncDisposable
     public Uri H2cAddress { get; private set; } = null!;
 
     public static async Task<InProcessIngress> StartAsync(RoutingMode mode = RoutingMode.Header,
-        Func<IngressOptions, IngressOptions>? configure = null, IReadOnlyDictionary<string, string>? manifests = null)
+        Func<IngressOptions, IngressOptions>? configure = null, IReadOnlyDictionary<string, string>? manifests = null,
+        Action<IServiceCollection>? overrideServices = null)
     {
         var directory = Directory.CreateTempSubdirectory("osb-ingress-").FullName;
         foreach (var (file, text) in manifests ?? new Dictionary<string, string>())
@@ -50,7 +51,7 @@ internal sealed class InProcessIngress : IAsyncDisposable
             LogLevel = LogLevel.Warning,
             UpstreamConnectTimeout = TimeSpan.FromSeconds(2),
         };
-        var app = IngressHost.Build(configure is null ? options : configure(options));
+        var app = IngressHost.Build(configure is null ? options : configure(options), overrideServices);
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.ToList();
         return new InProcessIngress(app, directory)

@@ -1,0 +1,255 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.RenewIntent;
+using OpenSandbox.Ingress.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace OpenSandbox.Ingress.Tests.Integration;
+
+/// <summary>Renew intents from the in-process ingress to a real redis-server child process, with a real backend.</summary>
+public sealed class RenewIntentTests : IAsyncLifetime
+{
+    private const string QueueKey = "opensandbox:renew:intent";
+
+    private TestBackend _backend = null!;
+    private readonly HttpClient _client = new();
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    public async ValueTask InitializeAsync() => _backend = await TestBackend.StartAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        foreach (var owned in Enumerable.Reverse(_owned))
+        {
+            await owned.DisposeAsync();
+        }
+
+        await _backend.DisposeAsync();
+    }
+
+    private async Task<RedisServer> StartRedisAsync(string? password = null)
+    {
+        var redis = await RedisServer.StartAsync(password);
+        _owned.Add(redis);
+        return redis;
+    }
+
+    private async Task<InProcessIngress> StartIngressAsync(RenewIntentOptions renew, TimeProvider? time = null, ILoggerProvider? logs = null,
+        params string[] sandboxes)
+    {
+        var manifests = sandboxes.ToDictionary(s => s + ".yaml", s => Manifests.BatchSandbox(s));
+        var ingress = await InProcessIngress.StartAsync(configure: o => o with { RenewIntent = renew, LogLevel = LogLevel.Information },
+            manifests: manifests, overrideServices: services =>
+            {
+                if (time is not null)
+                {
+                    services.AddSingleton(time);
+                }
+
+                if (logs is not null)
+                {
+                    services.AddSingleton(logs);
+                }
+            });
+        _owned.Add(ingress);
+        return ingress;
+    }
+
+    private static RenewIntentOptions Enabled(RedisServer redis, int minIntervalSeconds = 60, long maxLength = 0, string? dsn = null) => new()
+    {
+        Enabled = true,
+        Dsn = RedisDsn.Parse(dsn ?? $"redis://127.0.0.1:{redis.Port}/0"),
+        QueueKey = QueueKey,
+        MinInterval = TimeSpan.FromSeconds(minIntervalSeconds),
+        QueueMaxLength = maxLength,
+    };
+
+    private async Task<HttpStatusCode> SendAsync(InProcessIngress ingress, string sandbox, string path = "/work?x=1", bool skip = false)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(ingress.BaseAddress, path));
+        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"{sandbox}-{_backend.Port}");
+        if (skip)
+        {
+            request.Headers.TryAddWithoutValidation("OpenSandbox-Access-Renew", "skip");
+        }
+
+        using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
+        return response.StatusCode;
+    }
+
+    private static Task<long> WaitForLengthAsync(IDatabase db, long expected, string what, int database = 0) =>
+        Eventually.WaitAsync(() => db.ListLengthAsync(QueueKey), n => n == expected, TimeSpan.FromSeconds(5), what);
+
+    [Fact]
+    public async Task Fifty_requests_in_one_interval_publish_one_intent_and_the_next_interval_one_more()
+    {
+        var redis = await StartRedisAsync();
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-29T10:00:00.1234567Z", System.Globalization.CultureInfo.InvariantCulture));
+        var ingress = await StartIngressAsync(Enabled(redis), clock, sandboxes: "busy");
+        await using var client = await redis.ConnectAsync();
+        var db = client.GetDatabase();
+
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await SendAsync(ingress, "busy"));
+        }
+
+        await WaitForLengthAsync(db, 1, "the first intent");
+        using (var intent = JsonDocument.Parse((string)(await db.ListGetByIndexAsync(QueueKey, 0))!))
+        {
+            var root = intent.RootElement;
+            Assert.Equal("busy", root.GetProperty("sandbox_id").GetString());
+            Assert.Equal(_backend.Port, root.GetProperty("port").GetInt32());
+            Assert.Equal("/work?x=1", root.GetProperty("request_uri").GetString());
+            Assert.Equal("2026-11-29T10:00:00.1234567Z", root.GetProperty("observed_at").GetString());
+            Assert.Equal(4, root.EnumerateObject().Count());
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(59));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(ingress, "busy"));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(ingress, "busy", "/later"));
+
+        await WaitForLengthAsync(db, 2, "the intent of the next interval");
+        Assert.Contains("\"request_uri\":\"/later\"", (string)(await db.ListGetByIndexAsync(QueueKey, 0))!);
+    }
+
+    [Fact]
+    public async Task Two_sandboxes_get_one_intent_each()
+    {
+        var redis = await StartRedisAsync();
+        var ingress = await StartIngressAsync(Enabled(redis), sandboxes: ["one", "two"]);
+        await using var client = await redis.ConnectAsync();
+
+        for (var i = 0; i < 5; i++)
+        {
+            await SendAsync(ingress, "one");
+            await SendAsync(ingress, "two");
+        }
+
+        await WaitForLengthAsync(client.GetDatabase(), 2, "one intent per sandbox");
+        var ids = (await client.GetDatabase().ListRangeAsync(QueueKey)).Select(v => JsonDocument.Parse((string)v!).RootElement.GetProperty("sandbox_id").GetString());
+        Assert.Equal(["one", "two"], ids.Order());
+    }
+
+    [Fact]
+    public async Task The_list_is_capped_at_the_maximum_length()
+    {
+        var redis = await StartRedisAsync();
+        var sandboxes = Enumerable.Range(0, 20).Select(i => $"capped-{i}").ToArray();
+        var ingress = await StartIngressAsync(Enabled(redis, maxLength: 5), sandboxes: sandboxes);
+        await using var client = await redis.ConnectAsync();
+        var db = client.GetDatabase();
+
+        var longest = 0L;
+        foreach (var sandbox in sandboxes)
+        {
+            await SendAsync(ingress, sandbox);
+            longest = Math.Max(longest, await db.ListLengthAsync(QueueKey));
+        }
+
+        var newest = await Eventually.WaitAsync(async () => (string?)(await db.ListGetByIndexAsync(QueueKey, 0)),
+            v => v?.Contains("capped-19", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(5), "the last intent");
+        Assert.NotNull(newest);
+        Assert.True(longest <= 5, $"the list reached {longest}");
+        Assert.Equal(5, await db.ListLengthAsync(QueueKey));
+    }
+
+    [Fact]
+    public async Task A_dsn_with_password_and_database_2_lands_in_database_2()
+    {
+        var redis = await StartRedisAsync(password: "s3cret pass");
+        var ingress = await StartIngressAsync(Enabled(redis, dsn: $"redis://:s3cret%20pass@127.0.0.1:{redis.Port}/2"), sandboxes: "db2");
+        await using var client = await redis.ConnectAsync();
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(ingress, "db2"));
+
+        await WaitForLengthAsync(client.GetDatabase(2), 1, "the intent in database 2");
+        Assert.Equal(0, await client.GetDatabase(0).ListLengthAsync(QueueKey));
+    }
+
+    [Fact]
+    public async Task Redis_going_away_costs_no_request_and_publishing_resumes_when_it_returns()
+    {
+        var redis = await StartRedisAsync();
+        var logs = new CapturingLoggerProvider();
+        var ingress = await StartIngressAsync(Enabled(redis, minIntervalSeconds: 0), logs: logs, sandboxes: "steady");
+        await using (var client = await redis.ConnectAsync())
+        {
+            await SendAsync(ingress, "steady");
+            await WaitForLengthAsync(client.GetDatabase(), 1, "an intent while Redis is up");
+        }
+
+        await redis.StopAsync();
+        var failures = 0;
+        var outage = System.Diagnostics.Stopwatch.StartNew();
+        while (outage.Elapsed < TimeSpan.FromSeconds(8))
+        {
+            if (await SendAsync(ingress, "steady") != HttpStatusCode.OK)
+            {
+                failures++;
+            }
+        }
+
+        Assert.Equal(0, failures);
+        var warnings = logs.Entries.Where(e => e.Category.EndsWith(nameof(RedisRenewIntentPublisher), StringComparison.Ordinal) && e.Level >= LogLevel.Warning).ToList();
+        Assert.NotEmpty(warnings);
+        Assert.True(warnings.Count <= 3, $"{warnings.Count} failure lines in 8 s");
+
+        await redis.StartAgainAsync();
+        await using var after = await redis.ConnectAsync();
+        await Eventually.WaitAsync(async () =>
+        {
+            await SendAsync(ingress, "steady", "/after-restart");
+            return await after.GetDatabase().ListLengthAsync(QueueKey);
+        }, n => n > 0, TimeSpan.FromSeconds(20), "intents arriving after the restart");
+    }
+
+    [Fact]
+    public async Task Requests_that_opt_out_publish_nothing_and_the_header_is_not_forwarded()
+    {
+        var redis = await StartRedisAsync();
+        var ingress = await StartIngressAsync(Enabled(redis), sandboxes: ["probe", "marker"]);
+        await using var client = await redis.ConnectAsync();
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(ingress, "probe", skip: true));
+        Assert.Null(_backend.LastRequest.Header("OpenSandbox-Access-Renew"));
+        await SendAsync(ingress, "marker");
+
+        // The queue is FIFO: once the later intent is in Redis, the earlier request would be too.
+        await WaitForLengthAsync(client.GetDatabase(), 1, "the marker's intent");
+        Assert.Contains("marker", (string)(await client.GetDatabase().ListGetByIndexAsync(QueueKey, 0))!);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public async Task No_connection_is_attempted_unless_enabled(bool enabled, bool expectConnection)
+    {
+        using var fakeRedis = new TcpListener(IPAddress.Loopback, 0);
+        fakeRedis.Start();
+        var port = ((IPEndPoint)fakeRedis.LocalEndpoint).Port;
+        var renew = new RenewIntentOptions { Enabled = enabled, Dsn = RedisDsn.Parse($"redis://127.0.0.1:{port}/0") };
+        var ingress = await StartIngressAsync(renew, sandboxes: "quiet");
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(ingress, "quiet"));
+
+        if (expectConnection)
+        {
+            using var accepted = await fakeRedis.AcceptTcpClientAsync(TestContext.Current.CancellationToken).AsTask()
+                .WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+            Assert.NotNull(accepted);
+        }
+        else
+        {
+            // The ingress is started and has served a request; a connection, if any were made, would be pending by now.
+            Assert.False(fakeRedis.Pending());
+        }
+    }
+}
