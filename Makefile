@@ -19,7 +19,7 @@ TAG ?= $(VERSION)
 BUILD_PROPS := -p:Version="$(VERSION)" -p:GitCommit="$(GIT_COMMIT)" -p:BuildTime="$(BUILD_TIME)"
 TEST_PROJECT := tests/OpenSandboxIngress.Tests
 
-.PHONY: build test run fmt docker clean
+.PHONY: build test run fmt docker clean bench redis
 
 ## build: Native AOT publish to bin/opensandbox-ingress (fails on any trim/AOT warning)
 build:
@@ -44,6 +44,14 @@ fmt:
 docker:
 	docker build -f Dockerfile.distroless -t $(IMAGE):$(TAG) \
 		--build-arg VERSION="$(VERSION)" --build-arg GIT_COMMIT="$(GIT_COMMIT)" --build-arg BUILD_TIME="$(BUILD_TIME)" .
+
+## bench: the ingress side by side with direct access and nginx (wrk, nginx; see bench/run.sh)
+bench: build
+	bench/run.sh
+
+## redis: a local redis-server on 127.0.0.1:6379 for --renew-intent-enabled (tests start their own)
+redis:
+	redis-server --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 
 clean:
 	rm -rf bin obj $(TEST_PROJECT)/bin $(TEST_PROJECT)/obj

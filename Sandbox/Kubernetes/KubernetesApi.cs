@@ -1,30 +1,33 @@
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Text.Json;
 using k8s;
 using k8s.Authentication;
+using k8s.Exceptions;
 
 namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
 
 /// <summary>
-/// List and watch of one custom resource collection over the Kubernetes client's HTTP stack: the client provides
-/// configuration, TLS, client certificates and (refreshing) credentials; the requests and their JSON are ours,
-/// source-generated, so nothing depends on reflection.
+/// List and watch of one custom resource collection. KubernetesClient provides the configuration (kubeconfig,
+/// in-cluster), the CA and client-certificate handling and the (refreshing) credentials; the HTTP requests and their
+/// JSON are ours, source-generated. The client's <c>Kubernetes</c> class is deliberately not constructed: it
+/// implements every API group, which would root all of its models in the binary (twice the size, +25 MiB RSS).
 /// </summary>
 internal sealed class KubernetesApi : IDisposable
 {
     private static readonly TimeSpan ListTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly k8s.Kubernetes _client;
+    private readonly HttpClient _http;
     private readonly ServiceClientCredentials? _credentials;
 
     public KubernetesApi(KubernetesClientConfiguration configuration)
     {
+        Server = new Uri(configuration.Host ?? throw new KubeConfigException("the kubeconfig names no server"));
+        _credentials = k8s.Kubernetes.CreateCredentials(configuration);
         // Watches are long-lived: deadlines are set per request instead of one for the whole client.
-        configuration.HttpClientTimeout = Timeout.InfiniteTimeSpan;
-        _client = new k8s.Kubernetes(configuration);
-        _credentials = _client.Credentials;
-        Server = _client.BaseUri;
+        _http = new HttpClient(CreateHandler(configuration)) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     public Uri Server { get; }
@@ -103,7 +106,7 @@ internal sealed class KubernetesApi : IDisposable
             await _credentials.ProcessHttpRequestAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        var response = await _client.HttpClient.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+        var response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
         if (response.IsSuccessStatusCode)
         {
             return response;
@@ -135,5 +138,42 @@ internal sealed class KubernetesApi : IDisposable
         }
     }
 
-    public void Dispose() => _client.Dispose();
+    /// <summary>TLS as the client library sets it up: the kubeconfig's CA (or the system's), client certificate, server name.</summary>
+    private static SocketsHttpHandler CreateHandler(KubernetesClientConfiguration configuration)
+    {
+        var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
+        var caCertificates = configuration.SslCaCerts;
+        handler.SslOptions.RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
+            configuration.SkipTlsVerify
+            || (caCertificates is null
+                ? errors == System.Net.Security.SslPolicyErrors.None
+                : k8s.Kubernetes.CertificateValidationCallBack(sender, caCertificates, certificate, chain, errors));
+        if (!string.IsNullOrEmpty(configuration.TlsServerName))
+        {
+            handler.SslOptions.TargetHost = configuration.TlsServerName;
+        }
+
+        if (!string.IsNullOrEmpty(configuration.ClientCertificateData) || !string.IsNullOrEmpty(configuration.ClientCertificateFilePath))
+        {
+            handler.SslOptions.ClientCertificates = [LoadClientCertificate(configuration)];
+        }
+
+        return handler;
+    }
+
+    /// <summary>The client certificate and key, inline (base64 PEM) or from files, as kubeconfig allows.</summary>
+    private static X509Certificate2 LoadClientCertificate(KubernetesClientConfiguration configuration)
+    {
+        var certificatePem = !string.IsNullOrEmpty(configuration.ClientCertificateData)
+            ? Encoding.UTF8.GetString(Convert.FromBase64String(configuration.ClientCertificateData))
+            : File.ReadAllText(configuration.ClientCertificateFilePath!);
+        var keyPem = !string.IsNullOrEmpty(configuration.ClientCertificateKeyData)
+            ? Encoding.UTF8.GetString(Convert.FromBase64String(configuration.ClientCertificateKeyData))
+            : File.ReadAllText(configuration.ClientKeyFilePath ?? throw new KubeConfigException("client certificate without a key"));
+        using var ephemeral = X509Certificate2.CreateFromPem(certificatePem, keyPem);
+        // Through PKCS#12 so the TLS stack gets a key it can always use.
+        return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+    }
+
+    public void Dispose() => _http.Dispose();
 }

@@ -40,6 +40,19 @@ public sealed class KubernetesAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_client_certificate_from_the_kubeconfig_is_presented()
+    {
+        _emulator.RequiredToken = null;
+        _emulator.RequireClientCertificate = true;
+        var client = _emulator.Certificates!.IssueClientCertificate("opensandbox-ingress");
+        var kubeconfig = Kubeconfig.Write(_emulator.Server, null, _emulator.CertificateAuthorityBase64, client);
+
+        await using var ingress = await IngressProcess.StartAsync("--kubeconfig", kubeconfig);
+
+        Assert.Contains(_emulator.RequestLog, p => p.Contains("watch=true", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_wrong_token_is_logged_clearly_and_the_ingress_stays_unready()
     {
         var kubeconfig = Kubeconfig.Write(_emulator.Server, "wrong-token", _emulator.CertificateAuthorityBase64);

@@ -30,6 +30,33 @@ internal sealed class EmulatorCertificates : IDisposable
 
     public X509Certificate2 Authority { get; }
 
+    /// <summary>A client certificate signed by the CA, as base64 PEM certificate and key for a kubeconfig.</summary>
+    public (string CertificateBase64, string KeyBase64) IssueClientCertificate(string commonName)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        using var certificate = request.Create(Authority, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1),
+            RandomNumberGenerator.GetBytes(16));
+        static string Base64(string pem) => Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(pem));
+        return (Base64(certificate.ExportCertificatePem()), Base64(key.ExportPkcs8PrivateKeyPem()));
+    }
+
+    /// <summary>True when the presented certificate chains to this CA.</summary>
+    public bool IsIssuedByAuthority(X509Certificate2? certificate)
+    {
+        if (certificate is null)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(Authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
+    }
+
     public X509Certificate2 Server { get; }
 
     public string AuthorityPemBase64 => Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(Authority.ExportCertificatePem()));

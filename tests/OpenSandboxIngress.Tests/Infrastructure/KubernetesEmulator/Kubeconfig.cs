@@ -4,7 +4,8 @@ namespace OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
 internal static class Kubeconfig
 {
     /// <param name="token">Bearer token; the client insists on some credential, so a placeholder is written when null.</param>
-    public static string Write(Uri server, string? token, string? certificateAuthorityBase64)
+    public static string Write(Uri server, string? token, string? certificateAuthorityBase64,
+        (string CertificateBase64, string KeyBase64)? clientCertificate = null)
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("osb-kube-").FullName, "config");
         File.WriteAllText(path, $"""
@@ -23,7 +24,9 @@ internal static class Kubeconfig
             users:
               - name: tester
                 user:
-                  token: {token ?? "any-token"}
+            {(clientCertificate is { } client
+                ? $"      client-certificate-data: {client.CertificateBase64}\n      client-key-data: {client.KeyBase64}\n"
+                : $"      token: {token ?? "any-token"}\n")}
             """);
         return path;
     }

@@ -45,6 +45,11 @@ internal sealed class KubernetesApiEmulator : IAsyncDisposable
 
     public string? CertificateAuthorityBase64 => _certificates?.AuthorityPemBase64;
 
+    /// <summary>Requests must present a client certificate issued by the emulator's CA (mutual TLS).</summary>
+    public bool RequireClientCertificate { get; set; }
+
+    public EmulatorCertificates? Certificates => _certificates;
+
     /// <summary>Bearer token every request must carry; null accepts any request.</summary>
     public string? RequiredToken { get; set; }
 
@@ -178,7 +183,12 @@ internal sealed class KubernetesApiEmulator : IAsyncDisposable
         {
             if (_certificates is not null)
             {
-                listen.UseHttps(_certificates.Server);
+                listen.UseHttps(https =>
+                {
+                    https.ServerCertificate = _certificates.Server;
+                    https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+                    https.AllowAnyClientCertificate();
+                });
             }
         }));
         var app = builder.Build();
@@ -191,6 +201,12 @@ internal sealed class KubernetesApiEmulator : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         RequestLog.Enqueue(context.Request.Path + context.Request.QueryString);
+        if (RequireClientCertificate && !_certificates!.IsIssuedByAuthority(context.Connection.ClientCertificate))
+        {
+            await WriteStatusAsync(context, HttpStatusCode.Unauthorized, "Unauthorized", "client certificate required");
+            return;
+        }
+
         if (RequiredToken is not null && context.Request.Headers.Authorization != "Bearer " + RequiredToken)
         {
             await WriteStatusAsync(context, HttpStatusCode.Unauthorized, "Unauthorized", "Unauthorized");

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# make bench: the ingress against direct access and nginx, side by side on this machine, in alternating rounds.
+#   ROUNDS (3)  DURATION seconds per run (5)  CONNECTIONS (64)  THREADS for wrk (2)
+# Needs wrk and nginx (installed from Debian if missing) and the AOT binary (built if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-5}"
+CONNECTIONS="${CONNECTIONS:-64}"
+THREADS="${THREADS:-2}"
+OUT="bench/out"
+BACKEND_PORT=18080 NGINX_PROXY_PORT=18081 INGRESS_PORT=18082 INGRESS_10K_PORT=18083
+WS_BACKEND_PORT=18090
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk || ! need nginx; then
+  sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends wrk nginx >/dev/null
+fi
+[[ -x bin/opensandbox-ingress ]] || make build >/dev/null
+[[ -x "$OUT/wsload/WsLoad" ]] || dotnet publish bench/WsLoad -c Release -r linux-x64 -o "$OUT/wsload" >/dev/null
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+# --- the backend: nginx serving a small body and a 1 MiB file; the reverse proxy: nginx with an upstream pool ---
+mkdir -p "$work/www" "$work/logs" "$work/sandboxes" "$work/sandboxes-10k"
+chmod 755 "$work"  # nginx workers run as an unprivileged user and must read the 1 MiB file
+head -c 1048576 /dev/zero > "$work/www/1m"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/backend.pid;
+error_log $work/logs/backend-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000;
+  server {
+    listen 127.0.0.1:$BACKEND_PORT reuseport;
+    location = /small { default_type text/plain; return 200 "hello from the sandbox\n"; }
+    location = /1m { root $work/www; }
+  }
+}
+NGINX
+cat > "$work/proxy.conf" <<NGINX
+worker_processes auto;
+pid $work/proxy.pid;
+error_log $work/logs/proxy-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000;
+  upstream sandbox { server 127.0.0.1:$BACKEND_PORT; keepalive 128; }
+  upstream ws { server 127.0.0.1:$WS_BACKEND_PORT; }
+  server {
+    listen 127.0.0.1:$NGINX_PROXY_PORT;
+    location /ws {
+      proxy_pass http://ws;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade \$http_upgrade;
+      proxy_set_header Connection "upgrade";
+    }
+    location / {
+      proxy_pass http://sandbox;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+NGINX
+nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' & pids+=($!)
+nginx -p "$work" -c "$work/proxy.conf" -g 'daemon off;' & pids+=($!)
+"$OUT/wsload/WsLoad" serve "$WS_BACKEND_PORT" & pids+=($!)
+
+# --- the ingress: one sandbox, and a directory of 10,000 ---
+cat > "$work/sandboxes/bench.yaml" <<YAML
+kind: BatchSandbox
+metadata: {name: bench, annotations: {sandbox.opensandbox.io/endpoints: '["127.0.0.1"]'}}
+status: {ready: 1}
+YAML
+for i in $(seq 0 9999); do
+  printf -- '---\nkind: BatchSandbox\nmetadata: {name: sb-%05d, annotations: {sandbox.opensandbox.io/endpoints: %s}}\nstatus: {ready: 1}\n' "$i" "'[\"127.0.0.1\"]'"
+done > "$work/sandboxes-10k/many.yaml"
+bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes" --listen-address 127.0.0.1 --port "$INGRESS_PORT" >"$work/logs/ingress.log" & ingress_pid=$!; pids+=($ingress_pid)
+bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes-10k" --listen-address 127.0.0.1 --port "$INGRESS_10K_PORT" >"$work/logs/ingress-10k.log" & pids+=($!)
+
+wait_for() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
+wait_for "http://127.0.0.1:$INGRESS_PORT/status.ok"
+wait_for "http://127.0.0.1:$INGRESS_10K_PORT/status.ok"
+wait_for "http://127.0.0.1:$BACKEND_PORT/small"
+wait_for "http://127.0.0.1:$NGINX_PROXY_PORT/small"
+rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+idle_rss=$(rss_mib "$ingress_pid")
+
+# --- measurement ---
+# wrk prints latency percentiles with --latency; we keep requests/s, p50, p99 and errors (non-2xx + socket errors).
+run_wrk() { # name url header extra...
+  local name=$1 url=$2 header=$3; shift 3
+  local out; out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$header" "$@" "$url" 2>&1)
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(",",""); n+=$4+$6+$8+$10} END {print n+0}' <<<"$out")
+  echo "$name $rps $(to_ms "$p50") $(to_ms "$p99") $errors"
+}
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms/,"",v); print v } else if (v ~ /s$/) { sub(/s/,"",v); print v*1000 } else print v }'; }
+run_ws() { # name url header
+  local out; out=$("$OUT/wsload/WsLoad" load "$2" 100 "$DURATION" "$3")
+  echo "$1 $out"
+}
+
+route="OpenSandbox-Ingress-To: bench-$BACKEND_PORT"
+route10k="OpenSandbox-Ingress-To: sb-09999-$BACKEND_PORT"
+results="$work/results"
+: > "$results"
+for round in $(seq 1 "$ROUNDS"); do
+  echo "round $round/$ROUNDS" >&2
+  for target in direct nginx ingress; do
+    case $target in
+      direct) port=$BACKEND_PORT ;;
+      nginx) port=$NGINX_PROXY_PORT ;;
+      ingress) port=$INGRESS_PORT ;;
+    esac
+    run_wrk "small-keepalive/$target" "http://127.0.0.1:$port/small" "$route" >> "$results"
+    run_wrk "new-connection/$target" "http://127.0.0.1:$port/small" "$route" -H "Connection: close" >> "$results"
+    run_wrk "1mib/$target" "http://127.0.0.1:$port/1m" "$route" >> "$results"
+    if [[ $target == ingress ]]; then
+      small_rss=$(rss_mib "$ingress_pid")
+      run_wrk "small-10k-sandboxes/ingress" "http://127.0.0.1:$INGRESS_10K_PORT/small" "$route10k" >> "$results"
+    fi
+  done
+  run_ws "websocket/direct" "ws://127.0.0.1:$WS_BACKEND_PORT/ws" "X-Unused: 1" >> "$results"
+  run_ws "websocket/nginx" "ws://127.0.0.1:$NGINX_PROXY_PORT/ws" "X-Unused: 1" >> "$results"
+  run_ws "websocket/ingress" "ws://127.0.0.1:$INGRESS_PORT/ws" "OpenSandbox-Ingress-To: bench-$WS_BACKEND_PORT" >> "$results"
+done
+peak_rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$ingress_pid/status")
+
+# --- report: medians over the rounds, and the ratios ---
+mkdir -p "$OUT"
+awk -v idle="$idle_rss" -v small="$small_rss" -v peak="$peak_rss" -v rounds="$ROUNDS" -v dur="$DURATION" -v conns="$CONNECTIONS" '
+function median(list,   n, arr, i, j, t) {
+  n = split(list, arr, " ")
+  for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] + 0 < arr[i] + 0) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
+  return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
+}
+{ rps[$1] = rps[$1] " " $2; p50[$1] = p50[$1] " " $3; p99[$1] = p99[$1] " " $4; err[$1] += $5; seen[$1] = 1 }
+END {
+  printf "Median of %d rounds, %d s each, %d connections (WebSocket: 100), wrk -t2 / WsLoad, all on 127.0.0.1.\n\n", rounds, dur, conns
+  printf "| scenario | target | requests/s | p50 ms | p99 ms | errors | ingress/nginx | ingress/direct |\n|---|---|---:|---:|---:|---:|---:|---:|\n"
+  split("small-keepalive new-connection 1mib websocket", scenarios, " ")
+  for (s = 1; s <= 4; s++) {
+    sc = scenarios[s]
+    n = median(rps[sc "/nginx"]); d = median(rps[sc "/direct"]); i = median(rps[sc "/ingress"])
+    split("direct nginx ingress", targets, " ")
+    for (t = 1; t <= 3; t++) {
+      k = sc "/" targets[t]
+      ratio_n = targets[t] == "ingress" ? sprintf("%.2f", i / n) : ""
+      ratio_d = targets[t] == "ingress" ? sprintf("%.2f", i / d) : ""
+      printf "| %s | %s | %.0f | %.3f | %.3f | %d | %s | %s |\n", sc, targets[t], median(rps[k]), median(p50[k]), median(p99[k]), err[k], ratio_n, ratio_d
+    }
+    if (sc == "small-keepalive") {
+      k = "small-10k-sandboxes/ingress"; t10k = median(rps[k])
+      printf "| small-keepalive, 10,000 sandboxes | ingress | %.0f | %.3f | %.3f | %d | %.2f of 1-sandbox | |\n", t10k, median(p50[k]), median(p99[k]), err[k], t10k / i
+    }
+  }
+  printf "\nsmall-keepalive p99 ingress/nginx: %.2f\n", median(p99["small-keepalive/ingress"]) / median(p99["small-keepalive/nginx"])
+  printf "ingress RSS: idle %s MiB, after the small-GET scenario %s MiB, peak %s MiB\n", idle, small, peak
+}' "$results" | tee "$OUT/report.md"
