@@ -6,12 +6,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Sandbox.Files;
 using OpenSandbox.Ingress.Sandbox.Kubernetes;
 using OpenSandbox.Ingress.Security;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace OpenSandbox.Ingress.Hosting;
 
@@ -48,7 +50,11 @@ internal static class IngressHost
         services.AddSingleton(new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout));
         AddRenewIntents(services, options.RenewIntent);
         services.AddHttpForwarder();
-        services.AddSingleton<IngressRequestHandler>();
+        AddAccessLog(services, options.LogLevel);
+        services.AddSingleton(sp => new IngressRequestHandler(sp.GetRequiredService<RouteReader>(), sp.GetRequiredService<SandboxDirectory>(),
+            sp.GetRequiredService<AccessGuard>(), sp.GetRequiredService<IRenewIntents>(), sp.GetRequiredService<IHttpForwarder>(),
+            sp.GetRequiredService<UpstreamClient>(), sp.GetService<AccessLog>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
         overrideServices?.Invoke(services);
 
         var app = builder.Build();
@@ -83,6 +89,16 @@ internal static class IngressHost
                 services.AddHostedService(sp => new KubernetesSandboxSource(api, resourceType, options.Namespace,
                     sp.GetRequiredService<SandboxDirectory>(), sp.GetRequiredService<ILogger<KubernetesSandboxSource>>()));
                 break;
+        }
+    }
+
+    /// <summary>The access log is written at <c>info</c> and below, like every other information line.</summary>
+    private static void AddAccessLog(IServiceCollection services, LogLevel level)
+    {
+        if (level <= LogLevel.Information)
+        {
+            services.AddSingleton(_ => new AccessLog());
+            services.AddHostedService(sp => sp.GetRequiredService<AccessLog>());
         }
     }
 

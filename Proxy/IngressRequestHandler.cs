@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Security;
@@ -11,7 +12,7 @@ namespace OpenSandbox.Ingress.Proxy;
 
 /// <summary>
 /// The one request path (SPEC §3–§8): health probe, route, lookup, access check, forward, access log.
-/// Everything before the forward is answered from memory.
+/// Everything before the forward is answered from memory. <paramref name="accessLog"/> is null below <c>info</c>.
 /// </summary>
 internal sealed partial class IngressRequestHandler(
     RouteReader routeReader,
@@ -20,6 +21,8 @@ internal sealed partial class IngressRequestHandler(
     IRenewIntents renewIntents,
     IHttpForwarder forwarder,
     UpstreamClient upstream,
+    AccessLog? accessLog,
+    TimeProvider time,
     ILogger<IngressRequestHandler> logger)
 {
     public const string StatusPath = "/status.ok";
@@ -41,11 +44,11 @@ internal sealed partial class IngressRequestHandler(
     {
         var started = Stopwatch.GetTimestamp();
         var target = await ProxyAsync(context).ConfigureAwait(false);
-        if (logger.IsEnabled(LogLevel.Information))
+        if (accessLog is not null)
         {
             var request = context.Request;
-            LogAccess(request.Method, request.Path.Value ?? "/", target ?? "-", context.Response.StatusCode,
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.Connection.RemoteIpAddress?.ToString() ?? "-");
+            accessLog.Write(new AccessLogEntry(time.GetUtcNow(), request.Method, request.Path.Value ?? "/", target, context.Response.StatusCode,
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.Connection.RemoteIpAddress));
         }
     }
 
@@ -143,10 +146,6 @@ internal sealed partial class IngressRequestHandler(
         context.Response.ContentLength = body.Length;
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync(body);
     }
-
-    [LoggerMessage(EventId = 1, EventName = "access", Level = LogLevel.Information,
-        Message = "{Method} {Path} -> {Target} {Status} {DurationMs:F1}ms from {Client}")]
-    private partial void LogAccess(string method, string path, string target, int status, double durationMs, string client);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to sandbox {SandboxId} failed: {Error} {Detail}")]
     private partial void LogForwardingFailed(string sandboxId, ForwarderError error, string detail);

@@ -1,0 +1,56 @@
+using System.Buffers;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using OpenSandbox.Ingress.Logging;
+
+namespace OpenSandbox.Ingress.Tests.Unit;
+
+public sealed class AccessLogTests
+{
+    [Fact]
+    public void A_line_is_one_json_object_with_the_fields_of_the_spec()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var entry = new AccessLogEntry(DateTimeOffset.Parse("2026-11-29T10:00:00.123Z", System.Globalization.CultureInfo.InvariantCulture),
+            "GET", "/a \"quoted\" path", "http://10.0.0.1:8080", 200, 1.23456, IPAddress.Parse("::ffff:192.0.2.1"));
+
+        AccessLog.Format(entry, buffer);
+
+        var text = Encoding.UTF8.GetString(buffer.WrittenSpan);
+        Assert.EndsWith("\n", text);
+        Assert.Single(text.TrimEnd('\n').Split('\n'));
+        using var json = JsonDocument.Parse(text);
+        var root = json.RootElement;
+        Assert.Equal("2026-11-29T10:00:00.123Z", root.GetProperty("Timestamp").GetString());
+        Assert.Equal("Information", root.GetProperty("LogLevel").GetString());
+        Assert.Equal(AccessLog.Category, root.GetProperty("Category").GetString());
+        var state = root.GetProperty("State");
+        Assert.Equal("GET", state.GetProperty("Method").GetString());
+        Assert.Equal("/a \"quoted\" path", state.GetProperty("Path").GetString());
+        Assert.Equal("http://10.0.0.1:8080", state.GetProperty("Target").GetString());
+        Assert.Equal(200, state.GetProperty("Status").GetInt32());
+        Assert.Equal(1.235, state.GetProperty("DurationMs").GetDouble());
+        Assert.Equal("192.0.2.1", state.GetProperty("Client").GetString());
+    }
+
+    [Fact]
+    public async Task Entries_are_written_by_the_background_writer_in_order()
+    {
+        using var output = new StringWriter();
+        using var log = new AccessLog(TextWriter.Synchronized(output));
+        await log.StartAsync(TestContext.Current.CancellationToken);
+
+        for (var i = 0; i < 1000; i++)
+        {
+            log.Write(new AccessLogEntry(DateTimeOffset.UnixEpoch, "GET", $"/{i}", null, 404, 0.1, null));
+        }
+
+        await log.StopAsync(TestContext.Current.CancellationToken);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(1000, lines.Length);
+        Assert.Contains("\"Path\":\"/999\"", lines[^1]);
+        Assert.Contains("\"Target\":\"-\"", lines[0]);
+        Assert.Equal(0, log.Dropped);
+    }
+}
