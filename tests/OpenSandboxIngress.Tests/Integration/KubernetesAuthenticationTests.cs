@@ -24,6 +24,11 @@ public sealed class KubernetesAuthenticationTests : IAsyncLifetime
         await _backend.DisposeAsync();
     }
 
+    /// <summary>The list has been applied once /status.ok is 200; the watch follows it at once.</summary>
+    private Task WatchStartedAsync() =>
+        Eventually.WaitAsync(() => Task.FromResult(_emulator.RequestLog.Any(p => p.Contains("watch=true", StringComparison.Ordinal))),
+            started => started, TimeSpan.FromSeconds(5), "the watch request");
+
     [Fact]
     public async Task Tls_with_a_custom_ca_and_a_bearer_token_works()
     {
@@ -36,7 +41,7 @@ public sealed class KubernetesAuthenticationTests : IAsyncLifetime
         using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains(_emulator.RequestLog, p => p.Contains("watch=true", StringComparison.Ordinal));
+        await WatchStartedAsync();
     }
 
     [Fact]
@@ -49,7 +54,7 @@ public sealed class KubernetesAuthenticationTests : IAsyncLifetime
 
         await using var ingress = await IngressProcess.StartAsync("--kubeconfig", kubeconfig);
 
-        Assert.Contains(_emulator.RequestLog, p => p.Contains("watch=true", StringComparison.Ordinal));
+        await WatchStartedAsync();
     }
 
     [Fact]

@@ -150,7 +150,8 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(ingress, "seeded-1233")).Status);
         Assert.Equal(3, _emulator.RequestLog.Count(p => p.Contains("limit=", StringComparison.Ordinal)));
         Assert.Contains(_emulator.RequestLog, p => p.Contains("continue=", StringComparison.Ordinal));
-        Assert.Contains(_emulator.RequestLog, p => p.Contains("watch=true", StringComparison.Ordinal) && p.Contains("allowWatchBookmarks=true", StringComparison.Ordinal));
+        await Eventually.WaitAsync(() => Task.FromResult(_emulator.RequestLog.Any(p => p.Contains("watch=true", StringComparison.Ordinal)
+            && p.Contains("allowWatchBookmarks=true", StringComparison.Ordinal))), started => started, TimeSpan.FromSeconds(5), "a watch with bookmarks");
     }
 
     [Fact]
