@@ -115,6 +115,42 @@ internal static class IngressCommandLine
         DefaultValueFactory = _ => IngressOptions.DefaultDrainTimeout.TotalSeconds,
     };
 
+    public static readonly Option<double> ShutdownDelay = new("--shutdown-delay")
+    {
+        Description = "Seconds to keep accepting after SIGTERM, with /status.ok answering 503, before draining (lets load balancers catch up).",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public static readonly Option<double> UpstreamResponseTimeout = new("--upstream-response-timeout")
+    {
+        Description = "Seconds to wait for a sandbox's response headers before answering 504; 0 waits as long as it takes (long polls).",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public static readonly Option<double> UpstreamPoolIdleTimeout = new("--upstream-pool-idle-timeout")
+    {
+        Description = "Seconds an unused pooled connection to a sandbox is kept open.",
+        DefaultValueFactory = _ => IngressOptions.DefaultUpstreamPoolIdleTimeout.TotalSeconds,
+    };
+
+    public static readonly Option<double> RequestHeaderTimeout = new("--request-header-timeout")
+    {
+        Description = "Seconds a client has to send the whole request head; slower clients are disconnected.",
+        DefaultValueFactory = _ => IngressOptions.DefaultRequestHeaderTimeout.TotalSeconds,
+    };
+
+    public static readonly Option<double> ClientIdleTimeout = new("--client-idle-timeout")
+    {
+        Description = "Seconds an idle keep-alive client connection is kept open.",
+        DefaultValueFactory = _ => IngressOptions.DefaultClientIdleTimeout.TotalSeconds,
+    };
+
+    public static readonly Option<int> MaxRequestHeaderSize = new("--max-request-header-size")
+    {
+        Description = "Largest request head accepted, in KiB (request line and headers each); larger ones get 431 or 414.",
+        DefaultValueFactory = _ => IngressOptions.DefaultMaxRequestHeaderKiB,
+    };
+
     /// <summary>Builds the root command; <paramref name="run"/> receives validated options.</summary>
     public static RootCommand Create(Func<IngressOptions, CancellationToken, Task<int>> run)
     {
@@ -122,7 +158,8 @@ internal static class IngressCommandLine
         {
             Namespace, ProviderType, Mode, Port, H2cPort, ListenAddress, LogLevel, Kubeconfig, SandboxesDir, SecureAccessKeys,
             RenewIntentEnabled, RenewIntentRedisDsn, RenewIntentQueueKey, RenewIntentQueueMaxLen, RenewIntentMinInterval,
-            UpstreamConnectTimeout, UpstreamIdleTimeout, DrainTimeout,
+            UpstreamConnectTimeout, UpstreamIdleTimeout, UpstreamResponseTimeout, UpstreamPoolIdleTimeout, RequestHeaderTimeout,
+            ClientIdleTimeout, MaxRequestHeaderSize, DrainTimeout, ShutdownDelay,
         };
 
         foreach (var option in root.Options)

@@ -14,6 +14,10 @@ internal sealed record IngressOptions
     public static readonly TimeSpan DefaultUpstreamIdleTimeout = TimeSpan.FromHours(1);
 
     public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultUpstreamPoolIdleTimeout = TimeSpan.FromSeconds(90);
+    public static readonly TimeSpan DefaultRequestHeaderTimeout = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan DefaultClientIdleTimeout = TimeSpan.FromSeconds(120);
+    public const int DefaultMaxRequestHeaderKiB = 64;
 
     public string? Namespace { get; init; }
     public ProviderType Provider { get; init; } = ProviderType.BatchSandbox;
@@ -34,4 +38,20 @@ internal sealed record IngressOptions
     public TimeSpan UpstreamConnectTimeout { get; init; } = DefaultUpstreamConnectTimeout;
     public TimeSpan UpstreamIdleTimeout { get; init; } = DefaultUpstreamIdleTimeout;
     public TimeSpan DrainTimeout { get; init; } = DefaultDrainTimeout;
+
+    /// <summary>How long to keep accepting after SIGTERM (while /status.ok says 503) before draining.</summary>
+    public TimeSpan ShutdownDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Deadline for a sandbox's response headers; null waits as long as it takes.</summary>
+    public TimeSpan? UpstreamResponseTimeout { get; init; }
+
+    public TimeSpan UpstreamPoolIdleTimeout { get; init; } = DefaultUpstreamPoolIdleTimeout;
+
+    /// <summary>A client must send the whole request head within this time (slow-loris defence).</summary>
+    public TimeSpan RequestHeaderTimeout { get; init; } = DefaultRequestHeaderTimeout;
+
+    /// <summary>An idle keep-alive client connection is closed after this time.</summary>
+    public TimeSpan ClientIdleTimeout { get; init; } = DefaultClientIdleTimeout;
+
+    public int MaxRequestHeaderKiB { get; init; } = DefaultMaxRequestHeaderKiB;
 }

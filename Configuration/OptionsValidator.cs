@@ -104,18 +104,30 @@ internal static class OptionsValidator
             return (null, Fail(IngressCommandLine.RenewIntentMinInterval, "must be 0 or more seconds"));
         }
 
-        var durations = new (Option<double> Option, double Value)[]
+        // Durations in seconds; the ones that may be 0 mean "off" there.
+        var durations = new (Option<double> Option, bool ZeroAllowed)[]
         {
-            (IngressCommandLine.UpstreamConnectTimeout, result.GetValue(IngressCommandLine.UpstreamConnectTimeout)),
-            (IngressCommandLine.UpstreamIdleTimeout, result.GetValue(IngressCommandLine.UpstreamIdleTimeout)),
-            (IngressCommandLine.DrainTimeout, result.GetValue(IngressCommandLine.DrainTimeout)),
+            (IngressCommandLine.UpstreamConnectTimeout, false), (IngressCommandLine.UpstreamIdleTimeout, false),
+            (IngressCommandLine.UpstreamResponseTimeout, true), (IngressCommandLine.UpstreamPoolIdleTimeout, false),
+            (IngressCommandLine.RequestHeaderTimeout, false), (IngressCommandLine.ClientIdleTimeout, false),
+            (IngressCommandLine.DrainTimeout, false), (IngressCommandLine.ShutdownDelay, true),
         };
-        foreach (var (option, value) in durations)
+        var seconds = new Dictionary<Option<double>, TimeSpan>();
+        foreach (var (option, zeroAllowed) in durations)
         {
-            if (!double.IsFinite(value) || value <= 0 || value > TimeSpan.FromDays(1).TotalSeconds)
+            var value = result.GetValue(option);
+            if (!double.IsFinite(value) || value < 0 || (value == 0 && !zeroAllowed) || value > TimeSpan.FromDays(1).TotalSeconds)
             {
-                return (null, Fail(option, $"{value} is not a number of seconds between 0 and 86400"));
+                return (null, Fail(option, $"{value} is not a number of seconds {(zeroAllowed ? "from 0" : "above 0")} up to 86400"));
             }
+
+            seconds[option] = TimeSpan.FromSeconds(value);
+        }
+
+        var maxHeaderKiB = result.GetValue(IngressCommandLine.MaxRequestHeaderSize);
+        if (maxHeaderKiB is < 8 or > 1024)
+        {
+            return (null, Fail(IngressCommandLine.MaxRequestHeaderSize, $"{maxHeaderKiB} KiB is outside 8-1024"));
         }
 
         var options = new IngressOptions
@@ -138,9 +150,15 @@ internal static class OptionsValidator
                 QueueMaxLength = maxLen,
                 MinInterval = TimeSpan.FromSeconds(minInterval),
             },
-            UpstreamConnectTimeout = TimeSpan.FromSeconds(durations[0].Value),
-            UpstreamIdleTimeout = TimeSpan.FromSeconds(durations[1].Value),
-            DrainTimeout = TimeSpan.FromSeconds(durations[2].Value),
+            UpstreamConnectTimeout = seconds[IngressCommandLine.UpstreamConnectTimeout],
+            UpstreamIdleTimeout = seconds[IngressCommandLine.UpstreamIdleTimeout],
+            UpstreamResponseTimeout = seconds[IngressCommandLine.UpstreamResponseTimeout] is { Ticks: > 0 } response ? response : null,
+            UpstreamPoolIdleTimeout = seconds[IngressCommandLine.UpstreamPoolIdleTimeout],
+            RequestHeaderTimeout = seconds[IngressCommandLine.RequestHeaderTimeout],
+            ClientIdleTimeout = seconds[IngressCommandLine.ClientIdleTimeout],
+            MaxRequestHeaderKiB = maxHeaderKiB,
+            DrainTimeout = seconds[IngressCommandLine.DrainTimeout],
+            ShutdownDelay = seconds[IngressCommandLine.ShutdownDelay],
         };
         return (options, null);
     }

@@ -32,6 +32,12 @@ internal static class IngressHost
             kestrel.AddServerHeader = false;
             // Request bodies are streamed to the sandbox: no size cap (SPEC §7).
             kestrel.Limits.MaxRequestBodySize = null;
+            // Slow-loris defence; Kestrel's minimum body data rates (240 B/s after 5 s) stay as they are.
+            kestrel.Limits.RequestHeadersTimeout = options.RequestHeaderTimeout;
+            kestrel.Limits.KeepAliveTimeout = options.ClientIdleTimeout;
+            kestrel.Limits.MaxRequestHeadersTotalSize = options.MaxRequestHeaderKiB * 1024;
+            kestrel.Limits.MaxRequestLineSize = options.MaxRequestHeaderKiB * 1024;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = options.MaxRequestHeaderKiB * 1024;
             Listen(kestrel, options.ListenAddress, options.Port, HttpProtocols.Http1);
             if (options.H2cPort is { } h2cPort)
             {
@@ -47,14 +53,19 @@ internal static class IngressHost
         AddSandboxSource(services, options);
         services.AddSingleton(new RouteReader(options.Mode));
         services.AddSingleton(sp => new AccessGuard(options.SecureAccessKeys, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout));
+        services.AddSingleton(new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout, options.UpstreamPoolIdleTimeout,
+            options.UpstreamResponseTimeout));
+        services.AddSingleton<DrainState>();
         AddRenewIntents(services, options.RenewIntent);
         services.AddHttpForwarder();
         AddAccessLog(services, options.LogLevel);
         services.AddSingleton(sp => new IngressRequestHandler(sp.GetRequiredService<RouteReader>(), sp.GetRequiredService<SandboxDirectory>(),
             sp.GetRequiredService<AccessGuard>(), sp.GetRequiredService<IRenewIntents>(), sp.GetRequiredService<IHttpForwarder>(),
-            sp.GetRequiredService<UpstreamClient>(), sp.GetService<AccessLog>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<UpstreamClient>(), sp.GetService<AccessLog>(), sp.GetRequiredService<DrainState>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
+        // Last hosted service, so it is stopped first: drain begins while Kestrel still listens.
+        services.AddHostedService(sp => new ShutdownDelay(sp.GetRequiredService<DrainState>(), options.ShutdownDelay,
+            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ShutdownDelay>>()));
         overrideServices?.Invoke(services);
 
         var app = builder.Build();
@@ -98,7 +109,6 @@ internal static class IngressHost
         if (level <= LogLevel.Information)
         {
             services.AddSingleton(_ => new AccessLog());
-            services.AddHostedService(sp => sp.GetRequiredService<AccessLog>());
         }
     }
 

@@ -28,7 +28,16 @@ internal static partial class IngressRunner
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(BuildInfo.ProgramName);
         LogBanner(logger, BuildInfo.Version, BuildInfo.GitCommit, BuildInfo.BuildTime, BuildInfo.Runtime, BuildInfo.Platform);
         LogSettings(logger, options.Provider, options.Mode, options.ListenAddress, options.Port, options.Namespace ?? "(all)");
-        await app.RunAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException || e.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))
+        {
+            await Console.Error.WriteLineAsync($"{BuildInfo.ProgramName}: --port: {e.Message}").ConfigureAwait(false);
+            return ExitStartupFailed;
+        }
+
         return 0;
     }
 

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
-using Microsoft.Extensions.Hosting;
 
 namespace OpenSandbox.Ingress.Logging;
 
@@ -12,8 +11,10 @@ namespace OpenSandbox.Ingress.Logging;
 /// request path only enqueues a small struct; a background writer formats lines in batches and writes each batch
 /// with one call to the synchronised <see cref="Console.Out"/>, so lines never interleave with other log output.
 /// When the queue is full (stdout blocked), lines are dropped and counted rather than slowing requests down.
+/// It is not a hosted service on purpose: hosted services stop before the web server drains, and the requests
+/// finishing during the drain must still be logged. Disposal (after the server has stopped) flushes the queue.
 /// </summary>
-internal sealed class AccessLog : BackgroundService
+internal sealed class AccessLog : IAsyncDisposable
 {
     public const string Category = "OpenSandbox.Ingress.Access";
     private const int QueueCapacity = 65_536;
@@ -23,9 +24,14 @@ internal sealed class AccessLog : BackgroundService
         new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
     private readonly TextWriter _output;
+    private readonly Task _writer;
     private long _dropped;
 
-    public AccessLog(TextWriter? output = null) => _output = output ?? Console.Out;
+    public AccessLog(TextWriter? output = null)
+    {
+        _output = output ?? Console.Out;
+        _writer = Task.Run(WriteUntilCompletedAsync);
+    }
 
     public long Dropped => Interlocked.Read(ref _dropped);
 
@@ -37,20 +43,19 @@ internal sealed class AccessLog : BackgroundService
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Writes every queued line, then stops taking new ones.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+    }
+
+    private async Task WriteUntilCompletedAsync()
     {
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         var reader = _queue.Reader;
-        try
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
-            {
-                _ = WriteBatch(reader, buffer);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Shutting down: write what is already queued, then stop.
             while (WriteBatch(reader, buffer))
             {
             }

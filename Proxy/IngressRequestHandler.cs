@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Hosting;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
@@ -22,6 +23,7 @@ internal sealed partial class IngressRequestHandler(
     IHttpForwarder forwarder,
     UpstreamClient upstream,
     AccessLog? accessLog,
+    DrainState drain,
     TimeProvider time,
     ILogger<IngressRequestHandler> logger)
 {
@@ -32,8 +34,8 @@ internal sealed partial class IngressRequestHandler(
         var request = context.Request;
         if (request.Path.Value == StatusPath && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
         {
-            return directory.IsSynced
-                ? WritePlainAsync(context, StatusCodes.Status200OK, "OK")
+            return drain.IsDraining ? ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "draining")
+                : directory.IsSynced ? WritePlainAsync(context, StatusCodes.Status200OK, "OK")
                 : ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "cache not synced");
         }
 
@@ -131,8 +133,11 @@ internal sealed partial class IngressRequestHandler(
 
         LogForwardingFailed(sandboxId, error, exception?.GetBaseException().Message ?? "-");
 
-        // YARP has already chosen the status (502, or 504 on a timeout) when nothing was sent yet.
-        var status = context.Response.StatusCode is >= 400 ? context.Response.StatusCode : StatusCodes.Status502BadGateway;
+        // YARP has already chosen the status (502, or 504 on its activity timeout) when nothing was sent yet;
+        // the response-headers deadline surfaces as a TimeoutException.
+        var status = exception?.GetBaseException() is TimeoutException ? StatusCodes.Status504GatewayTimeout
+            : context.Response.StatusCode is >= 400 ? context.Response.StatusCode
+            : StatusCodes.Status502BadGateway;
         var reason = status == StatusCodes.Status504GatewayTimeout
             ? $"sandbox {sandboxId} did not answer in time"
             : $"sandbox {sandboxId} is unreachable";

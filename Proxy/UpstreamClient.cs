@@ -9,9 +9,10 @@ namespace OpenSandbox.Ingress.Proxy;
 /// </summary>
 internal sealed class UpstreamClient : IDisposable
 {
-    public UpstreamClient(TimeSpan connectTimeout, TimeSpan idleTimeout)
+    /// <param name="responseHeadersTimeout">Null: wait as long as the sandbox takes (long polls).</param>
+    public UpstreamClient(TimeSpan connectTimeout, TimeSpan idleTimeout, TimeSpan poolIdleTimeout, TimeSpan? responseHeadersTimeout)
     {
-        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        var sockets = new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
@@ -20,10 +21,11 @@ internal sealed class UpstreamClient : IDisposable
             ConnectTimeout = connectTimeout,
             // Pods come and go behind the same IP: do not keep a connection longer than a few minutes.
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
+            PooledConnectionIdleTimeout = poolIdleTimeout,
             EnableMultipleHttp2Connections = true,
             ActivityHeadersPropagator = null,
-        });
+        };
+        Invoker = new HttpMessageInvoker(responseHeadersTimeout is { } timeout ? new ResponseHeadersTimeoutHandler(timeout, sockets) : sockets);
         RequestConfig = new ForwarderRequestConfig
         {
             ActivityTimeout = idleTimeout,

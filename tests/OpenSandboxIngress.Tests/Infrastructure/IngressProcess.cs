@@ -97,6 +97,20 @@ internal sealed class IngressProcess : IAsyncDisposable
         }, status => status == expected, deadline, $"/status.ok answering {(int)expected}");
     }
 
+    /// <summary>Sends SIGTERM, as Kubernetes does when it stops a pod.</summary>
+    public void SendSigterm()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan deadline)
+    {
+        using var timeout = new CancellationTokenSource(deadline);
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>Resident and peak resident memory of the process in bytes, from /proc.</summary>
     public (long Rss, long PeakRss) Memory()
     {

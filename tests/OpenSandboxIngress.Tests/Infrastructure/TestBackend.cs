@@ -40,6 +40,8 @@ internal sealed class TestBackend : IAsyncDisposable
         {
             k.Listen(IPAddress.Loopback, 0);
             k.Limits.MaxRequestBodySize = null;
+            k.Limits.MaxRequestHeadersTotalSize = 1024 * 1024;
+            k.Limits.MaxRequestLineSize = 1024 * 1024;
         });
         var app = builder.Build();
         var backend = new TestBackend(app);
@@ -72,6 +74,10 @@ internal sealed class TestBackend : IAsyncDisposable
                 return;
             case "/download":
                 await DownloadAsync(context, long.Parse(request.Query["bytes"]!, System.Globalization.CultureInfo.InvariantCulture));
+                return;
+            case "/slow":
+                await Task.Delay(int.Parse(request.Query["ms"]!, System.Globalization.CultureInfo.InvariantCulture), context.RequestAborted);
+                await context.Response.WriteAsync("slow");
                 return;
             case "/upload":
                 await context.Response.WriteAsync((await CountBodyAsync(request.Body)).ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -38,15 +38,14 @@ public sealed class AccessLogTests
     public async Task Entries_are_written_by_the_background_writer_in_order()
     {
         using var output = new StringWriter();
-        using var log = new AccessLog(TextWriter.Synchronized(output));
-        await log.StartAsync(TestContext.Current.CancellationToken);
+        var log = new AccessLog(TextWriter.Synchronized(output));
 
         for (var i = 0; i < 1000; i++)
         {
             log.Write(new AccessLogEntry(DateTimeOffset.UnixEpoch, "GET", $"/{i}", null, 404, 0.1, null));
         }
 
-        await log.StopAsync(TestContext.Current.CancellationToken);
+        await log.DisposeAsync();
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(1000, lines.Length);
         Assert.Contains("\"Path\":\"/999\"", lines[^1]);

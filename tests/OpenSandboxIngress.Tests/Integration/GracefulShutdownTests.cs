@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Net;
+using OpenSandbox.Ingress.Tests.Infrastructure;
+
+namespace OpenSandbox.Ingress.Tests.Integration;
+
+/// <summary>SIGTERM to the ingress executable while traffic flows through it to a real backend.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class GracefulShutdownTests : IAsyncLifetime
+{
+    private TestBackend _backend = null!;
+    private string _directory = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _backend = await TestBackend.StartAsync();
+        _directory = Directory.CreateTempSubdirectory("osb-drain-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(_directory, "d.yaml"), Manifests.BatchSandbox("drain"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _backend.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task In_flight_requests_finish_after_SIGTERM_and_the_process_exits_0()
+    {
+        await using var ingress = await IngressProcess.StartAsync("--provider-type", "file", "--sandboxes-dir", _directory,
+            "--drain-timeout", "10", "--shutdown-delay", "1", "--log-level", "warn");
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ingress.Port}"), Timeout = TimeSpan.FromSeconds(20) };
+        client.DefaultRequestHeaders.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"drain-{_backend.Port}");
+        long signalTimestamp = long.MaxValue;
+        var outcomes = new System.Collections.Concurrent.ConcurrentBag<(long Started, bool Ok)>();
+        using var stop = new CancellationTokenSource();
+
+        async Task SteadyTrafficAsync()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var started = Stopwatch.GetTimestamp();
+                bool ok;
+                try
+                {
+                    using var response = await client.GetAsync("/slow?ms=400");
+                    ok = response.StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                    ok = false;
+                }
+
+                outcomes.Add((started, ok));
+                if (!ok && started > Interlocked.Read(ref signalTimestamp))
+                {
+                    return; // the listener is closed: later requests are expected to fail
+                }
+            }
+        }
+
+        var traffic = Enumerable.Range(0, 16).Select(_ => Task.Run(SteadyTrafficAsync)).ToArray();
+        await Eventually.WaitAsync(() => Task.FromResult(outcomes.Count), n => n >= 32, TimeSpan.FromSeconds(10), "traffic flowing");
+
+        Interlocked.Exchange(ref signalTimestamp, Stopwatch.GetTimestamp());
+        var clock = Stopwatch.StartNew();
+        ingress.SendSigterm();
+        using (var probe = await client.GetAsync("/status.ok", TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, probe.StatusCode);
+        }
+
+        var exitCode = await ingress.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        var exitedAfter = clock.Elapsed;
+        await stop.CancelAsync();
+        await Task.WhenAll(traffic);
+
+        var beforeSignal = outcomes.Where(o => o.Started < signalTimestamp).ToList();
+        Assert.Equal(0, exitCode);
+        Assert.True(exitedAfter < TimeSpan.FromSeconds(11), $"exit took {exitedAfter}");
+        Assert.True(beforeSignal.Count >= 32, $"only {beforeSignal.Count} requests before the signal");
+        Assert.All(beforeSignal, o => Assert.True(o.Ok, "a request started before SIGTERM failed"));
+        TestContext.Current.TestOutputHelper!.WriteLine(
+            $"{beforeSignal.Count} requests before SIGTERM, all OK; {outcomes.Count - beforeSignal.Count} after; exit 0 after {exitedAfter.TotalSeconds:F2} s");
+    }
+}
