@@ -30,17 +30,34 @@ internal sealed class SandboxDirectory(SandboxNaming naming)
         }
     }
 
-    /// <summary>Finds a sandbox by the id a request names, trying the provider's name candidates in order.</summary>
+    /// <summary>
+    /// Finds a sandbox by the id a request names, trying the provider's name candidates in order. A candidate other
+    /// than the id itself only matches agent-sandbox records, so a BatchSandbox (in a mixed <c>file</c> directory) is
+    /// reached by its exact name alone.
+    /// </summary>
     public SandboxLookup Lookup(string sandboxId)
     {
         var byName = _byName;
         foreach (var name in naming.Candidates(sandboxId))
         {
-            if (byName.TryGetValue(name, out var records))
+            if (!byName.TryGetValue(name, out var records))
             {
-                return records.Length == 1
-                    ? new SandboxLookup(records[0], null)
-                    : new SandboxLookup(null, Array.ConvertAll(records, static r => r.Namespace));
+                continue;
+            }
+
+            if (!ReferenceEquals(name, sandboxId) && name != sandboxId)
+            {
+                records = Array.FindAll(records, static r => r.NormalizedIds);
+            }
+
+            switch (records.Length)
+            {
+                case 0:
+                    continue;
+                case 1:
+                    return new SandboxLookup(records[0], null);
+                default:
+                    return new SandboxLookup(null, Array.ConvertAll(records, static r => r.Namespace));
             }
         }
 

@@ -6,7 +6,9 @@ namespace OpenSandbox.Ingress.Sandbox;
 /// <param name="Endpoint">Pod IP or service name to forward to; null when not routable.</param>
 /// <param name="AccessToken">Secure-access token; null when the sandbox does not require one.</param>
 /// <param name="NotReadyReason">Why the sandbox cannot take traffic now (answered 503); null when it can.</param>
-internal sealed record SandboxRecord(string Namespace, string Name, string? Endpoint, string? AccessToken, string? NotReadyReason)
+/// <param name="NormalizedIds">agent-sandbox: reachable by the normalised forms of an id (SPEC §6.2), not only by its name.</param>
+internal sealed record SandboxRecord(string Namespace, string Name, string? Endpoint, string? AccessToken, string? NotReadyReason,
+    bool NormalizedIds = false)
 {
     /// <summary><c>http://endpoint</c>, IPv6 literals bracketed: the port is appended per request.</summary>
     public string? DestinationBase { get; } = Endpoint is null ? null : "http://" + BracketIPv6(Endpoint);

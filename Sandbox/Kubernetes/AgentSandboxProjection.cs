@@ -12,7 +12,7 @@ internal static class AgentSandboxProjection
             : EndpointSyntax.IsValidHost(fqdn) ? null
             : "sandbox serviceFQDN is not a valid host";
         return new SandboxRecord(@namespace, name, endpointProblem is null ? fqdn : null, SandboxAnnotations.AccessToken(resource),
-            NotReadyReason(resource) ?? endpointProblem);
+            NotReadyReason(resource) ?? endpointProblem, NormalizedIds: true);
     }
 
     private static string? NotReadyReason(SandboxResource resource)

@@ -4,7 +4,8 @@ namespace OpenSandbox.Ingress.Tests.Unit.Sandbox;
 
 public sealed class SandboxDirectoryTests
 {
-    private static SandboxRecord Record(string name, string ns = "default", string endpoint = "10.0.0.1") => new(ns, name, endpoint, null, null);
+    private static SandboxRecord Record(string name, string ns = "default", string endpoint = "10.0.0.1", bool agent = true) =>
+        new(ns, name, endpoint, null, null, agent);
 
     [Fact]
     public void Is_not_synced_until_the_first_full_picture()
@@ -64,5 +65,17 @@ public sealed class SandboxDirectoryTests
 
         Assert.Equal("10.0.0.4", directory.Lookup("Raw_Id").Record!.Endpoint);
         Assert.Equal("10.0.0.3", directory.Lookup("sandbox-Raw_Id").Record!.Endpoint);
+    }
+
+    [Fact]
+    public void Batch_sandboxes_in_a_mixed_directory_are_reached_by_their_exact_name_only()
+    {
+        var directory = new SandboxDirectory(SandboxNaming.AgentSandbox);
+        directory.ReplaceAll([Record("beta", agent: false), Record("gamma", agent: true)]);
+
+        Assert.NotNull(directory.Lookup("beta").Record);
+        Assert.Null(directory.Lookup("Beta").Record);
+        Assert.Null(directory.Lookup("beta-").Record);
+        Assert.NotNull(directory.Lookup("Gamma").Record);
     }
 }
