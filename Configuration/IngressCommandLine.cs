@@ -194,7 +194,9 @@ internal static class IngressCommandLine
             return Task.FromResult(ExitBadInput);
         }
 
-        return parseResult.InvokeAsync();
+        // SIGTERM/SIGINT belong to the host, which drains for --drain-timeout; System.CommandLine's own handler
+        // would end the process after its 2 s termination timeout, cutting the drain short.
+        return parseResult.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 
     private sealed class PrintBuildInfoAction : SynchronousCommandLineAction

@@ -63,9 +63,8 @@ internal static class IngressHost
             sp.GetRequiredService<AccessGuard>(), sp.GetRequiredService<IRenewIntents>(), sp.GetRequiredService<IHttpForwarder>(),
             sp.GetRequiredService<UpstreamClient>(), sp.GetService<AccessLog>(), sp.GetRequiredService<DrainState>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
-        // Last hosted service, so it is stopped first: drain begins while Kestrel still listens.
         services.AddHostedService(sp => new ShutdownDelay(sp.GetRequiredService<DrainState>(), options.ShutdownDelay,
-            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ShutdownDelay>>()));
+            sp.GetRequiredService<ILogger<ShutdownDelay>>()));
         overrideServices?.Invoke(services);
 
         var app = builder.Build();
