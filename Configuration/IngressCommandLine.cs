@@ -41,6 +41,11 @@ internal static class IngressCommandLine
         Description = "Optional second port that speaks cleartext HTTP/2 with prior knowledge (h2c), including WebSockets over HTTP/2.",
     };
 
+    public static readonly Option<int?> MetricsPort = new("--metrics-port")
+    {
+        Description = "Optional port serving Prometheus metrics at /metrics; a separate port, so no sandbox path is shadowed.",
+    };
+
     public static readonly Option<string> ListenAddress = new("--listen-address")
     {
         Description = "Address to listen on; * is every interface (IPv4 and IPv6).",
@@ -156,7 +161,7 @@ internal static class IngressCommandLine
     {
         var root = new RootCommand("OpenSandbox Ingress: HTTP and WebSocket reverse proxy in front of sandbox pods.")
         {
-            Namespace, ProviderType, Mode, Port, H2cPort, ListenAddress, LogLevel, Kubeconfig, SandboxesDir, SecureAccessKeys,
+            Namespace, ProviderType, Mode, Port, H2cPort, MetricsPort, ListenAddress, LogLevel, Kubeconfig, SandboxesDir, SecureAccessKeys,
             RenewIntentEnabled, RenewIntentRedisDsn, RenewIntentQueueKey, RenewIntentQueueMaxLen, RenewIntentMinInterval,
             UpstreamConnectTimeout, UpstreamIdleTimeout, UpstreamResponseTimeout, UpstreamPoolIdleTimeout, RequestHeaderTimeout,
             ClientIdleTimeout, MaxRequestHeaderSize, DrainTimeout, ShutdownDelay,

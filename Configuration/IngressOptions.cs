@@ -27,6 +27,9 @@ internal sealed record IngressOptions
     /// <summary>Optional second port that speaks HTTP/2 in clear text (prior knowledge), for HTTP/2 clients and WebSockets.</summary>
     public int? H2cPort { get; init; }
 
+    /// <summary>Optional port serving Prometheus metrics at <c>/metrics</c> (and nothing else; never proxied).</summary>
+    public int? MetricsPort { get; init; }
+
     /// <summary>An IP address, or <see cref="AnyAddress"/> for every interface.</summary>
     public string ListenAddress { get; init; } = AnyAddress;
 

@@ -47,6 +47,12 @@ internal static class OptionsValidator
             return (null, Fail(IngressCommandLine.H2cPort, $"{h2cPort} is outside 1-65535 or equal to --port"));
         }
 
+        var metricsPort = result.GetValue(IngressCommandLine.MetricsPort);
+        if (metricsPort is < 1 or > 65535 || (metricsPort is not null && (metricsPort == port || metricsPort == h2cPort)))
+        {
+            return (null, Fail(IngressCommandLine.MetricsPort, $"{metricsPort} is outside 1-65535 or already used by another listener"));
+        }
+
         var listenAddress = result.GetValue(IngressCommandLine.ListenAddress)!;
         if (listenAddress != IngressOptions.AnyAddress && !System.Net.IPAddress.TryParse(listenAddress, out _))
         {
@@ -137,6 +143,7 @@ internal static class OptionsValidator
             Mode = mode.Value,
             Port = port,
             H2cPort = h2cPort,
+            MetricsPort = metricsPort,
             ListenAddress = listenAddress,
             LogLevel = logLevel,
             KubeconfigPath = string.IsNullOrEmpty(kubeconfig) ? null : kubeconfig,

@@ -7,6 +7,10 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Logging;
+using OpenSandbox.Ingress.Metrics;
+using OpenSandbox.Ingress.Version;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
@@ -44,6 +48,11 @@ internal static class IngressHost
                 // Kestrel speaks HTTP/2 in clear text only with prior knowledge, on an HTTP/2-only endpoint.
                 Listen(kestrel, options.ListenAddress, h2cPort, HttpProtocols.Http2);
             }
+
+            if (options.MetricsPort is { } metricsPort)
+            {
+                Listen(kestrel, options.ListenAddress, metricsPort, HttpProtocols.Http1);
+            }
         });
 
         var services = builder.Services;
@@ -57,17 +66,31 @@ internal static class IngressHost
             options.UpstreamResponseTimeout));
         services.AddSingleton<DrainState>();
         AddRenewIntents(services, options.RenewIntent);
+        services.AddSingleton(sp => new IngressMetrics(options.Mode, sp.GetRequiredService<SandboxDirectory>(),
+            sp.GetRequiredService<RenewIntentCounters>()));
+        if (options.MetricsPort is not null)
+        {
+            services.AddOpenTelemetry()
+                .ConfigureResource(resource => resource.AddService(BuildInfo.ProgramName, serviceVersion: BuildInfo.Version))
+                .WithMetrics(metrics => metrics.AddMeter(IngressMetrics.MeterName).AddPrometheusExporter());
+        }
         services.AddHttpForwarder();
         AddAccessLog(services, options.LogLevel);
         services.AddSingleton(sp => new IngressRequestHandler(sp.GetRequiredService<RouteReader>(), sp.GetRequiredService<SandboxDirectory>(),
             sp.GetRequiredService<AccessGuard>(), sp.GetRequiredService<IRenewIntents>(), sp.GetRequiredService<IHttpForwarder>(),
-            sp.GetRequiredService<UpstreamClient>(), sp.GetService<AccessLog>(), sp.GetRequiredService<DrainState>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<UpstreamClient>(), sp.GetService<AccessLog>(), sp.GetRequiredService<IngressMetrics>(),
+            sp.GetRequiredService<DrainState>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
         services.AddHostedService(sp => new ShutdownDelay(sp.GetRequiredService<DrainState>(), options.ShutdownDelay,
             sp.GetRequiredService<ILogger<ShutdownDelay>>()));
         overrideServices?.Invoke(services);
 
         var app = builder.Build();
+        if (options.MetricsPort is { } metricsPort)
+        {
+            MetricsEndpoint.Map(app, metricsPort);
+        }
+
         app.Run(app.Services.GetRequiredService<IngressRequestHandler>().HandleAsync);
         return app;
     }
@@ -97,7 +120,8 @@ internal static class IngressHost
                 var api = CreateKubernetesApi(options.KubeconfigPath);
                 services.AddSingleton(api);
                 services.AddHostedService(sp => new KubernetesSandboxSource(api, resourceType, options.Namespace,
-                    sp.GetRequiredService<SandboxDirectory>(), sp.GetRequiredService<ILogger<KubernetesSandboxSource>>()));
+                    sp.GetRequiredService<SandboxDirectory>(), sp.GetRequiredService<IngressMetrics>(),
+                    sp.GetRequiredService<ILogger<KubernetesSandboxSource>>()));
                 break;
         }
     }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Hosting;
 using OpenSandbox.Ingress.Logging;
+using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Security;
@@ -23,6 +24,7 @@ internal sealed partial class IngressRequestHandler(
     IHttpForwarder forwarder,
     UpstreamClient upstream,
     AccessLog? accessLog,
+    IngressMetrics metrics,
     DrainState drain,
     TimeProvider time,
     ILogger<IngressRequestHandler> logger)
@@ -46,11 +48,13 @@ internal sealed partial class IngressRequestHandler(
     {
         var started = Stopwatch.GetTimestamp();
         var target = await ProxyAsync(context).ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        metrics.RequestCompleted(context.Response.StatusCode, elapsed);
         if (accessLog is not null)
         {
             var request = context.Request;
             accessLog.Write(new AccessLogEntry(time.GetUtcNow(), request.Method, request.Path.Value ?? "/", target, context.Response.StatusCode,
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.Connection.RemoteIpAddress));
+                elapsed.TotalMilliseconds, context.Connection.RemoteIpAddress));
         }
     }
 
@@ -112,7 +116,25 @@ internal sealed partial class IngressRequestHandler(
 
         var destination = sandbox.DestinationBase + ":" + route.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var transformer = new ForwardingTransformer(pathAndQuery, forwardedPrefix);
-        var error = await forwarder.SendAsync(context, destination, upstream.Invoker, upstream.RequestConfig, transformer).ConfigureAwait(false);
+        var upgrade = IsUpgrade(context);
+        if (upgrade)
+        {
+            metrics.WebSocketOpened();
+        }
+
+        ForwarderError error;
+        try
+        {
+            error = await forwarder.SendAsync(context, destination, upstream.Invoker, upstream.RequestConfig, transformer).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (upgrade)
+            {
+                metrics.WebSocketClosed();
+            }
+        }
+
         if (error != ForwarderError.None)
         {
             await ReportForwardingErrorAsync(context, error, route.SandboxId).ConfigureAwait(false);
@@ -132,6 +154,11 @@ internal sealed partial class IngressRequestHandler(
         }
 
         LogForwardingFailed(sandboxId, error, exception?.GetBaseException().Message ?? "-");
+        if (exception?.GetBaseException() is System.Net.Sockets.SocketException)
+        {
+            metrics.UpstreamConnectFailed();
+        }
+
 
         // YARP has already chosen the status (502, or 504 on its activity timeout) when nothing was sent yet;
         // the response-headers deadline surfaces as a TimeoutException.
@@ -143,6 +170,11 @@ internal sealed partial class IngressRequestHandler(
             : $"sandbox {sandboxId} is unreachable";
         await ErrorResponse.WriteAsync(context, status, reason).ConfigureAwait(false);
     }
+
+    /// <summary>A WebSocket (or other) upgrade over HTTP/1.1, or an HTTP/2 extended CONNECT: a tunnel once accepted.</summary>
+    private static bool IsUpgrade(HttpContext context) =>
+        context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+        || context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
 
     private static Task WritePlainAsync(HttpContext context, int statusCode, string body)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Metrics;
 
 namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
 
@@ -15,6 +16,7 @@ internal sealed partial class KubernetesSandboxSource(
     CustomResourceType resourceType,
     string? @namespace,
     SandboxDirectory directory,
+    IngressMetrics metrics,
     ILogger<KubernetesSandboxSource> logger) : BackgroundService
 {
     private const int PageSize = 500;
@@ -48,6 +50,7 @@ internal sealed partial class KubernetesSandboxSource(
             {
                 // Network faults, API errors, truncated streams: none of them may end the loop.
                 var delay = _backoff.Next();
+                metrics.WatchRestarted();
                 LogFailure(resourceVersion is null ? "list" : "watch", e.GetBaseException().Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
             }
@@ -78,6 +81,7 @@ internal sealed partial class KubernetesSandboxSource(
         while (continueToken is not null);
 
         directory.ReplaceAll(records);
+        metrics.Relisted();
         _backoff.Reset();
         LogListed(records.Count, resourceVersion ?? "");
         return resourceVersion ?? throw new JsonException("list response without metadata.resourceVersion");

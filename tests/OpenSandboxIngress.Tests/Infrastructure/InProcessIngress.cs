@@ -27,6 +27,9 @@ internal sealed class InProcessIngress : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The metrics listener, when the options ask for one.</summary>
+    public Uri? MetricsAddress { get; private set; }
+
     /// <summary>The HTTP/2 cleartext (prior knowledge) listener.</summary>
     public Uri H2cAddress { get; private set; } = null!;
 
@@ -51,14 +54,24 @@ internal sealed class InProcessIngress : IAsyncDisposable
             LogLevel = LogLevel.Warning,
             UpstreamConnectTimeout = TimeSpan.FromSeconds(2),
         };
-        var app = IngressHost.Build(configure is null ? options : configure(options), overrideServices);
+        options = configure is null ? options : configure(options);
+        var app = IngressHost.Build(options, overrideServices);
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.ToList();
         return new InProcessIngress(app, directory)
         {
             BaseAddress = new Uri(addresses[0]),
             H2cAddress = new Uri(addresses[1]),
+            MetricsAddress = options.MetricsPort is { } metricsPort ? new Uri($"http://127.0.0.1:{metricsPort}") : null,
         };
+    }
+
+    /// <summary>A free loopback port, for listeners whose port must be known before start (the metrics one).</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task WriteManifestAsync(string file, string yaml)

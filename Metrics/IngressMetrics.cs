@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.RenewIntent;
+using OpenSandbox.Ingress.Sandbox;
+using OpenSandbox.Ingress.Version;
+
+namespace OpenSandbox.Ingress.Metrics;
+
+/// <summary>
+/// Every metric the ingress exports, on one <see cref="Meter"/>. No instrument has a per-sandbox label: with thousands
+/// of sandboxes that would be thousands of series.
+/// </summary>
+internal sealed class IngressMetrics : IDisposable
+{
+    public const string MeterName = "OpenSandbox.Ingress";
+
+    private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+    private readonly Meter _meter = new(MeterName, BuildInfo.Version);
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _upstreamConnectFailures;
+    private readonly UpDownCounter<long> _activeWebSockets;
+    private readonly Counter<long> _watchRestarts;
+    private readonly Counter<long> _relists;
+    private readonly KeyValuePair<string, object?> _mode;
+
+    public IngressMetrics(RoutingMode mode, SandboxDirectory directory, RenewIntentCounters renewIntents)
+    {
+        _mode = new("mode", mode == RoutingMode.Uri ? "uri" : "header");
+        _requests = _meter.CreateCounter<long>("opensandbox_ingress_requests", description: "Requests handled, by routing mode and status class.");
+        _duration = _meter.CreateHistogram<double>("opensandbox_ingress_request_duration", unit: "s",
+            description: "Time from request start to the end of the response (or tunnel).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        _upstreamConnectFailures = _meter.CreateCounter<long>("opensandbox_ingress_upstream_connect_failures",
+            description: "Requests whose sandbox could not be connected to (502).");
+        _activeWebSockets = _meter.CreateUpDownCounter<long>("opensandbox_ingress_websockets_active", description: "Upgraded connections open now.");
+        _watchRestarts = _meter.CreateCounter<long>("opensandbox_ingress_watch_restarts", description: "Kubernetes list or watch failures retried.");
+        _relists = _meter.CreateCounter<long>("opensandbox_ingress_relists", description: "Full lists that replaced the cache.");
+        _meter.CreateObservableGauge("opensandbox_ingress_sandboxes", () => (long)directory.Count, description: "Sandboxes in the cache.");
+        _meter.CreateObservableGauge("opensandbox_ingress_cache_synced", () => directory.IsSynced ? 1 : 0,
+            description: "1 once the cache has completed its first sync.");
+        _meter.CreateObservableCounter("opensandbox_ingress_renew_intents", () => new Measurement<long>[]
+        {
+            new(renewIntents.Published, new KeyValuePair<string, object?>("outcome", "published")),
+            new(renewIntents.Throttled, new KeyValuePair<string, object?>("outcome", "throttled")),
+            new(renewIntents.Dropped, new KeyValuePair<string, object?>("outcome", "dropped")),
+            new(renewIntents.Failed, new KeyValuePair<string, object?>("outcome", "failed")),
+        }, description: "Renew intents by outcome.");
+        _meter.CreateObservableGauge("opensandbox_ingress_build_info", () => new Measurement<int>(1,
+            new KeyValuePair<string, object?>("version", BuildInfo.Version),
+            new KeyValuePair<string, object?>("git_commit", BuildInfo.GitCommit),
+            new KeyValuePair<string, object?>("build_time", BuildInfo.BuildTime),
+            new KeyValuePair<string, object?>("runtime", BuildInfo.Runtime)), description: "Build information; the value is always 1.");
+    }
+
+    public void RequestCompleted(int statusCode, TimeSpan duration)
+    {
+        var statusClass = statusCode is >= 100 and < 600 ? StatusClasses[(statusCode / 100) - 1] : "other";
+        var tags = new TagList { _mode, { "status_class", statusClass } };
+        _requests.Add(1, tags);
+        _duration.Record(duration.TotalSeconds, tags);
+    }
+
+    public void UpstreamConnectFailed() => _upstreamConnectFailures.Add(1);
+
+    public void WebSocketOpened() => _activeWebSockets.Add(1);
+
+    public void WebSocketClosed() => _activeWebSockets.Add(-1);
+
+    public void WatchRestarted() => _watchRestarts.Add(1);
+
+    public void Relisted() => _relists.Add(1);
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Text.Json;
+using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Sandbox.Files;
+
+namespace OpenSandbox.Ingress.Tests.Unit;
+
+/// <summary>
+/// The objects of <c>deploy/</c>: rendered by <c>kubectl kustomize</c> where kubectl is installed, else read from the
+/// files the kustomization lists. Either way the same checks run on the same objects.
+/// </summary>
+public sealed class DeployManifestTests
+{
+    private static readonly string DeployDirectory = FindDeployDirectory();
+
+    private static string FindDeployDirectory()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "deploy", "kustomization.yaml");
+            if (File.Exists(candidate))
+            {
+                return Path.GetDirectoryName(candidate)!;
+            }
+        }
+
+        throw new DirectoryNotFoundException("deploy/kustomization.yaml not found above the test binaries");
+    }
+
+    private static List<JsonElement> RenderedObjects()
+    {
+        var yaml = TryKubectlKustomize() ?? string.Join("\n---\n", KustomizationResources().Select(f => File.ReadAllText(Path.Combine(DeployDirectory, f))));
+        return YamlDocuments.ToJson(yaml).Select(json => JsonDocument.Parse(json).RootElement).Where(e => e.ValueKind == JsonValueKind.Object).ToList();
+    }
+
+    private static string? TryKubectlKustomize()
+    {
+        try
+        {
+            using var kubectl = Process.Start(new ProcessStartInfo("kubectl", ["kustomize", DeployDirectory]) { RedirectStandardOutput = true, RedirectStandardError = true });
+            var output = kubectl!.StandardOutput.ReadToEnd();
+            kubectl.WaitForExit();
+            Assert.Equal(0, kubectl.ExitCode);
+            return output;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null; // kubectl is not installed here
+        }
+    }
+
+    private static IEnumerable<string> KustomizationResources()
+    {
+        var kustomization = JsonDocument.Parse(YamlDocuments.ToJson(File.ReadAllText(Path.Combine(DeployDirectory, "kustomization.yaml")))[0]);
+        return kustomization.RootElement.GetProperty("resources").EnumerateArray().Select(r => r.GetString()!);
+    }
+
+    private static JsonElement Single(List<JsonElement> objects, string kind) => Assert.Single(objects, o => o.GetProperty("kind").GetString() == kind);
+
+    [Fact]
+    public void The_container_args_are_flags_the_binary_has()
+    {
+        var deployment = Single(RenderedObjects(), "Deployment");
+        var container = deployment.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
+        var known = IngressCommandLine.Create((_, _) => Task.FromResult(0)).Options.Select(o => o.Name).ToHashSet();
+        var args = container.GetProperty("args").EnumerateArray().Select(a => a.GetString()!).ToList();
+
+        Assert.NotEmpty(args);
+        Assert.All(args, arg => Assert.Contains(arg.Split('=')[0], known));
+        var parsed = IngressCommandLine.Create((_, _) => Task.FromResult(0)).Parse(args);
+        Assert.Empty(parsed.Errors);
+        Assert.Null(OptionsValidator.Validate(parsed).Error);
+    }
+
+    [Fact]
+    public void Probes_hit_the_status_endpoint_on_the_proxy_port()
+    {
+        var container = Single(RenderedObjects(), "Deployment").GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
+
+        foreach (var probe in new[] { "readinessProbe", "livenessProbe" })
+        {
+            var get = container.GetProperty(probe).GetProperty("httpGet");
+            Assert.Equal("/status.ok", get.GetProperty("path").GetString());
+            Assert.Equal("http", get.GetProperty("port").GetString());
+        }
+    }
+
+    [Fact]
+    public void The_pod_runs_locked_down()
+    {
+        var pod = Single(RenderedObjects(), "Deployment").GetProperty("spec").GetProperty("template").GetProperty("spec");
+        var security = pod.GetProperty("containers")[0].GetProperty("securityContext");
+
+        Assert.True(pod.GetProperty("securityContext").GetProperty("runAsNonRoot").GetBoolean());
+        Assert.True(security.GetProperty("readOnlyRootFilesystem").GetBoolean());
+        Assert.False(security.GetProperty("allowPrivilegeEscalation").GetBoolean());
+        Assert.Equal(["ALL"], security.GetProperty("capabilities").GetProperty("drop").EnumerateArray().Select(c => c.GetString()));
+    }
+
+    [Fact]
+    public void Every_rbac_rule_grants_exactly_get_list_watch_on_one_resource()
+    {
+        var roles = Directory.GetFiles(DeployDirectory, "*.yaml")
+            .SelectMany(f => YamlDocuments.ToJson(File.ReadAllText(f)))
+            .Select(json => JsonDocument.Parse(json).RootElement)
+            .Where(o => o.ValueKind == JsonValueKind.Object && o.GetProperty("kind").GetString() is "ClusterRole" or "Role")
+            .ToList();
+
+        Assert.True(roles.Count >= 3, $"{roles.Count} roles found");
+        foreach (var rule in roles.SelectMany(r => r.GetProperty("rules").EnumerateArray()))
+        {
+            Assert.Equal(["get", "list", "watch"], rule.GetProperty("verbs").EnumerateArray().Select(v => v.GetString()));
+            Assert.Single(rule.GetProperty("resources").EnumerateArray());
+        }
+    }
+}
