@@ -6,7 +6,11 @@ using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 
-/// <summary>A known mix of requests through the in-process ingress, then a scrape of its metrics listener.</summary>
+/// <summary>
+/// A known mix of requests through the in-process ingress, then a scrape of its metrics listener. Serial: the exporter
+/// listens to the meter by name, so in-process ingresses of tests running alongside would add to the counts.
+/// </summary>
+[Collection(SerialCollection.Name)]
 public sealed partial class MetricsTests : IAsyncLifetime
 {
     private TestBackend _backend = null!;
