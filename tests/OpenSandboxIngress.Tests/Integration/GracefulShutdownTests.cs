@@ -28,7 +28,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
     public async Task In_flight_requests_finish_after_SIGTERM_and_the_process_exits_0()
     {
         await using var ingress = await IngressProcess.StartAsync("--provider-type", "file", "--sandboxes-dir", _directory,
-            "--drain-timeout", "10", "--shutdown-delay", "1", "--log-level", "warn");
+            "--drain-timeout", "10", "--shutdown-delay", "2", "--log-level", "warn");
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ingress.Port}"), Timeout = TimeSpan.FromSeconds(20) };
         client.DefaultRequestHeaders.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"drain-{_backend.Port}");
         long signalTimestamp = long.MaxValue;
@@ -65,10 +65,12 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         Interlocked.Exchange(ref signalTimestamp, Stopwatch.GetTimestamp());
         var clock = Stopwatch.StartNew();
         ingress.SendSigterm();
-        using (var probe = await client.GetAsync("/status.ok", TestContext.Current.CancellationToken))
+        // The signal is handled asynchronously; within the 2 s shutdown delay the probe must turn 503.
+        await Eventually.WaitAsync(async () =>
         {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, probe.StatusCode);
-        }
+            using var probe = await client.GetAsync("/status.ok", TestContext.Current.CancellationToken);
+            return probe.StatusCode;
+        }, status => status == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(1.5), "/status.ok turning 503 after SIGTERM");
 
         var exitCode = await ingress.WaitForExitAsync(TimeSpan.FromSeconds(15));
         var exitedAfter = clock.Elapsed;
@@ -77,7 +79,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
 
         var beforeSignal = outcomes.Where(o => o.Started < signalTimestamp).ToList();
         Assert.Equal(0, exitCode);
-        Assert.True(exitedAfter < TimeSpan.FromSeconds(11), $"exit took {exitedAfter}");
+        Assert.True(exitedAfter < TimeSpan.FromSeconds(12), $"exit took {exitedAfter}");
         Assert.True(beforeSignal.Count >= 32, $"only {beforeSignal.Count} requests before the signal");
         Assert.All(beforeSignal, o => Assert.True(o.Ok, "a request started before SIGTERM failed"));
         TestContext.Current.TestOutputHelper!.WriteLine(
