@@ -66,14 +66,6 @@ internal sealed class InProcessIngress : IAsyncDisposable
         };
     }
 
-    /// <summary>A free loopback port, for listeners whose port must be known before start (the metrics one).</summary>
-    public static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public async Task WriteManifestAsync(string file, string yaml)
     {
         // Write then rename, as editors and ConfigMap updates do, so the watcher never reads half a file.

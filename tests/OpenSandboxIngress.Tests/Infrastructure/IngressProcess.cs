@@ -57,7 +57,7 @@ internal sealed class IngressProcess : IAsyncDisposable
 
     public static async Task<IngressProcess> StartAsync(bool waitForReady, params string[] args)
     {
-        var port = FreeLoopbackPort();
+        var port = FreePort.Next();
         var process = Process.Start(StartInfo([.. args, "--listen-address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!;
         var ingress = new IngressProcess(process) { Port = port };
         process.OutputDataReceived += (_, e) => ingress.Append(e.Data);
@@ -160,13 +160,6 @@ internal sealed class IngressProcess : IAsyncDisposable
         }
 
         return info;
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -24,11 +24,7 @@ internal sealed class RedisServer : IAsyncDisposable
 
     public static async Task<RedisServer> StartAsync(string? password = null)
     {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        var server = new RedisServer(port, password);
+        var server = new RedisServer(FreePort.Next(), password);
         await server.StartAgainAsync();
         return server;
     }

@@ -20,7 +20,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _backend = await TestBackend.StartAsync();
-        var metricsPort = InProcessIngress.FreePort();
+        var metricsPort = FreePort.Next();
         _ingress = await InProcessIngress.StartAsync(configure: o => o with { MetricsPort = metricsPort }, manifests: new Dictionary<string, string>
         {
             ["m.yaml"] = Manifests.BatchSandbox("measured") + "\n---\n" + Manifests.BatchSandbox("other"),
@@ -82,7 +82,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
     [Fact]
     public async Task A_known_mix_of_requests_shows_up_with_exact_counts()
     {
-        var closedPort = InProcessIngress.FreePort();
+        var closedPort = FreePort.Next();
         for (var i = 0; i < 3; i++)
         {
             Assert.Equal(HttpStatusCode.OK, await SendAsync($"measured-{_backend.Port}"));
