@@ -16,6 +16,7 @@ namespace OpenSandbox.Ingress.RenewIntent;
 internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRenewIntents
 {
     private const int QueueCapacity = 4096;
+    private const int MaxBatch = 256;
     private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(5);
 
     private readonly RenewIntentOptions _options;
@@ -61,11 +62,19 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
         var database = connection.GetDatabase(_options.Dsn.Database);
         RedisKey key = _options.QueueKey;
         var nextSweep = _time.GetTimestamp();
+        var batch = new List<Task>(MaxBatch);
         try
         {
-            await foreach (var intent in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
-                await PublishAsync(database, key, intent).ConfigureAwait(false);
+                // Issued together, the commands share round trips (StackExchange.Redis pipelines them) and keep order.
+                batch.Clear();
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var intent))
+                {
+                    batch.Add(PublishAsync(database, key, intent));
+                }
+
+                await Task.WhenAll(batch).ConfigureAwait(false);
                 if (_time.GetTimestamp() >= nextSweep)
                 {
                     _throttle.Sweep();
