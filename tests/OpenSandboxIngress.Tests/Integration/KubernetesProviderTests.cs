@@ -174,6 +174,51 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Faults_while_traffic_flows_fail_no_request_to_a_cached_sandbox()
+    {
+        _emulator.Upsert("default", "steady", SandboxObjects.BatchSandbox());
+        var ingress = await StartIngressAsync();
+        using var stop = new CancellationTokenSource();
+        var (sent, failed) = (0, 0);
+        var traffic = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref sent);
+                if ((await GetAsync(ingress, "steady")).Status != HttpStatusCode.OK)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        }, TestContext.Current.CancellationToken);
+
+        // A slow API server: new requests hang while the open watch keeps going.
+        _emulator.HangRequests();
+        _emulator.Upsert("default", "during-slow", SandboxObjects.BatchSandbox());
+        await WaitForStatusAsync(ingress, "during-slow", HttpStatusCode.OK, OneSecond, "an event on the open watch while the server is slow");
+        _emulator.ReleaseHungRequests();
+
+        // A truncated stream, then history gone (410) and two 500s on the relist.
+        _emulator.Compact();
+        _emulator.ListFailuresToServe = 2;
+        _emulator.CutNextWatchEventMidLine = true;
+        _emulator.Upsert("default", "after-relist", SandboxObjects.BatchSandbox());
+        await WaitForStatusAsync(ingress, "after-relist", HttpStatusCode.OK, TimeSpan.FromSeconds(8), "the sandbox seen by the relist");
+
+        // Garbage on the stream.
+        _emulator.SendMalformedEventNext = true;
+        _emulator.Upsert("default", "after-garbage", SandboxObjects.BatchSandbox());
+        await WaitForStatusAsync(ingress, "after-garbage", HttpStatusCode.OK, TimeSpan.FromSeconds(5), "the event after the garbage");
+
+        await stop.CancelAsync();
+        await traffic;
+        Assert.True(sent > 50, $"only {sent} requests were sent");
+        Assert.Equal(0, failed);
+        // The first list, two refused with 500, and the relist that succeeded.
+        Assert.True(_emulator.RequestLog.Count(p => !p.Contains("watch=true", StringComparison.Ordinal)) >= 4, "no relist after the 410");
+    }
+
+    [Fact]
     public async Task A_30_second_outage_keeps_cached_routes_serving_and_recovery_catches_up_including_410()
     {
         _emulator.Upsert("default", "cached", SandboxObjects.BatchSandbox());
