@@ -29,7 +29,8 @@ internal static class IngressHost
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         ConfigureLogging(builder.Logging, options.LogLevel);
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainTimeout);
+        // The host's stop covers the shutdown delay and then the drain.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownDelay + options.DrainTimeout);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -79,10 +80,15 @@ internal static class IngressHost
         services.AddSingleton(sp => new IngressRequestHandler(sp.GetRequiredService<RouteReader>(), sp.GetRequiredService<SandboxDirectory>(),
             sp.GetRequiredService<AccessGuard>(), sp.GetRequiredService<IRenewIntents>(), sp.GetRequiredService<IHttpForwarder>(),
             sp.GetRequiredService<UpstreamClient>(), sp.GetService<AccessLog>(), sp.GetRequiredService<IngressMetrics>(),
-            sp.GetRequiredService<DrainState>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<DrainState>(), sp.GetRequiredService<WebSocketDrain>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
         services.AddHostedService(sp => new ShutdownDelay(sp.GetRequiredService<DrainState>(), options.ShutdownDelay,
             sp.GetRequiredService<ILogger<ShutdownDelay>>()));
+        // WebSockets get their 1001 one second before the host stops waiting for them.
+        var webSocketDeadline = options.ShutdownDelay + options.DrainTimeout - TimeSpan.FromSeconds(1);
+        services.AddSingleton(sp => new WebSocketDrain(webSocketDeadline > TimeSpan.Zero ? webSocketDeadline : TimeSpan.Zero,
+            sp.GetRequiredService<ILogger<WebSocketDrain>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<WebSocketDrain>());
         overrideServices?.Invoke(services);
 
         var app = builder.Build();

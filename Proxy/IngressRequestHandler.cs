@@ -26,6 +26,7 @@ internal sealed partial class IngressRequestHandler(
     AccessLog? accessLog,
     IngressMetrics metrics,
     DrainState drain,
+    WebSocketDrain webSockets,
     TimeProvider time,
     ILogger<IngressRequestHandler> logger)
 {
@@ -119,6 +120,7 @@ internal sealed partial class IngressRequestHandler(
         var upgrade = IsUpgrade(context);
         if (upgrade)
         {
+            webSockets.Track(context);
             metrics.WebSocketOpened();
         }
 

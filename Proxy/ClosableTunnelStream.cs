@@ -1,0 +1,127 @@
+namespace OpenSandbox.Ingress.Proxy;
+
+/// <summary>
+/// The client side of an upgraded (WebSocket) connection, as YARP writes the sandbox's bytes into it. On
+/// <see cref="CloseAsync"/> it sends the client a close frame with status 1001 (going away) at the next frame
+/// boundary and drops whatever the sandbox sends after it; the client's answering close frame still reaches the
+/// sandbox, so both sides see an orderly close.
+/// </summary>
+internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelStream> onDispose) : Stream
+{
+    /// <summary>FIN + close opcode, 2-byte payload, status 1001.</summary>
+    private static readonly byte[] GoingAway = [0x88, 0x02, 0x03, 0xE9];
+
+    private readonly WebSocketFrameTracker _frames = new();
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private bool _closeRequested;
+    private bool _closeSent;
+
+    public async Task CloseAsync()
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _closeRequested = true;
+            if (_frames.AtBoundary)
+            {
+                await SendCloseAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (IOException)
+        {
+            // The client is already gone.
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_closeSent)
+            {
+                return;
+            }
+
+            if (!_closeRequested)
+            {
+                // Track frames as they pass; a close request may come between any two writes.
+                var offset = 0;
+                while (offset < buffer.Length)
+                {
+                    offset += _frames.AdvanceToBoundary(buffer.Span[offset..]);
+                }
+
+                await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            // Finish the frame in progress, then close.
+            var untilBoundary = _frames.AtBoundary ? 0 : _frames.AdvanceToBoundary(buffer.Span);
+            await inner.WriteAsync(buffer[..untilBoundary], cancellationToken).ConfigureAwait(false);
+            if (_frames.AtBoundary)
+            {
+                await SendCloseAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task SendCloseAsync(CancellationToken cancellationToken)
+    {
+        _closeSent = true;
+        await inner.WriteAsync(GoingAway, cancellationToken).ConfigureAwait(false);
+        await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override void Flush() => inner.Flush();
+
+    public override bool CanRead => inner.CanRead;
+    public override bool CanSeek => false;
+    public override bool CanWrite => inner.CanWrite;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            onDispose(this);
+            _writeLock.Dispose();
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        onDispose(this);
+        await inner.DisposeAsync().ConfigureAwait(false);
+        _writeLock.Dispose();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace OpenSandbox.Ingress.Proxy;
+
+/// <summary>
+/// Open WebSockets at shutdown (SPEC §12): they may run until the drain deadline, where each gets a 1001 close frame
+/// at a frame boundary instead of a reset. Upgraded streams are registered here by wrapping the request's upgrade
+/// feature before YARP takes it.
+/// </summary>
+internal sealed partial class WebSocketDrain(TimeSpan closeAfter, ILogger<WebSocketDrain> logger) : IHostedLifecycleService
+{
+    private readonly ConcurrentDictionary<ClosableTunnelStream, byte> _open = new();
+
+    public int OpenCount => _open.Count;
+
+    /// <summary>Makes the tunnel of this request closable; call before forwarding an upgrade request.</summary>
+    public void Track(HttpContext context)
+    {
+        if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
+        {
+            context.Features.Set<IHttpUpgradeFeature>(new TrackedUpgrade(upgrade, this));
+        }
+        else if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
+        {
+            context.Features.Set<IHttpExtendedConnectFeature>(new TrackedExtendedConnect(connect, this));
+        }
+    }
+
+    /// <summary>Starts the countdown when shutdown begins; the deadline falls 1 s before the host gives up.</summary>
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        _ = CloseAtDeadlineAsync();
+        return Task.CompletedTask;
+    }
+
+    private async Task CloseAtDeadlineAsync()
+    {
+        await Task.Delay(closeAfter).ConfigureAwait(false);
+        var open = _open.Keys.ToArray();
+        if (open.Length > 0)
+        {
+            LogClosing(open.Length);
+            await Task.WhenAll(open.Select(stream => stream.CloseAsync())).ConfigureAwait(false);
+        }
+    }
+
+    private Stream Register(Stream upgraded)
+    {
+        var stream = new ClosableTunnelStream(upgraded, closed => _open.TryRemove(closed, out _));
+        _open[stream] = 0;
+        return stream;
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Drain deadline: closing {Count} open WebSockets with 1001")]
+    private partial void LogClosing(int count);
+
+    private sealed class TrackedUpgrade(IHttpUpgradeFeature inner, WebSocketDrain drain) : IHttpUpgradeFeature
+    {
+        public bool IsUpgradableRequest => inner.IsUpgradableRequest;
+
+        public async Task<Stream> UpgradeAsync() => drain.Register(await inner.UpgradeAsync().ConfigureAwait(false));
+    }
+
+    private sealed class TrackedExtendedConnect(IHttpExtendedConnectFeature inner, WebSocketDrain drain) : IHttpExtendedConnectFeature
+    {
+        public bool IsExtendedConnect => inner.IsExtendedConnect;
+
+        public string? Protocol => inner.Protocol;
+
+        public async ValueTask<Stream> AcceptAsync() => drain.Register(await inner.AcceptAsync().ConfigureAwait(false));
+    }
+}

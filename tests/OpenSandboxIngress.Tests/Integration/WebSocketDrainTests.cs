@@ -1,0 +1,54 @@
+using System.Net.WebSockets;
+using System.Text;
+using OpenSandbox.Ingress.Tests.Infrastructure;
+
+namespace OpenSandbox.Ingress.Tests.Integration;
+
+/// <summary>An open WebSocket through the ingress executable while it receives SIGTERM.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class WebSocketDrainTests : IAsyncLifetime
+{
+    private TestBackend _backend = null!;
+    private string _directory = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _backend = await TestBackend.StartAsync();
+        _directory = Directory.CreateTempSubdirectory("osb-ws-drain-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(_directory, "ws.yaml"), Manifests.BatchSandbox("ws"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _backend.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_websocket_keeps_working_while_draining_and_is_closed_with_1001_at_the_deadline()
+    {
+        await using var ingress = await IngressProcess.StartAsync("--provider-type", "file", "--sandboxes-dir", _directory,
+            "--drain-timeout", "3", "--log-level", "warn");
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("OpenSandbox-Ingress-To", $"ws-{_backend.Port}");
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{ingress.Port}/ws"), TestContext.Current.CancellationToken);
+        var buffer = new byte[1024];
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        ingress.SendSigterm();
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+        await socket.SendAsync("still here"u8.ToArray(), WebSocketMessageType.Text, true, TestContext.Current.CancellationToken);
+        var echo = await socket.ReceiveAsync(buffer, TestContext.Current.CancellationToken);
+        Assert.Equal("still here", Encoding.UTF8.GetString(buffer, 0, echo.Count));
+
+        var closing = await socket.ReceiveAsync(buffer, TestContext.Current.CancellationToken);
+        var closedAfter = clock.Elapsed;
+        Assert.Equal(WebSocketMessageType.Close, closing.MessageType);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, socket.CloseStatus);
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, await ingress.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        Assert.InRange(closedAfter, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(3.5));
+        TestContext.Current.TestOutputHelper!.WriteLine($"1001 received {closedAfter.TotalSeconds:F2} s after SIGTERM (drain timeout 3 s)");
+    }
+}
