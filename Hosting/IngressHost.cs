@@ -8,15 +8,15 @@ using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
-using OpenSandbox.Ingress.Version;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Sandbox.Files;
 using OpenSandbox.Ingress.Sandbox.Kubernetes;
 using OpenSandbox.Ingress.Security;
+using OpenSandbox.Ingress.Version;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace OpenSandbox.Ingress.Hosting;
@@ -29,68 +29,33 @@ internal static class IngressHost
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         ConfigureLogging(builder.Logging, options.LogLevel);
-        // The host's stop covers the shutdown delay and then the drain.
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownDelay + options.DrainTimeout);
+        builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, options));
 
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            // Request bodies are streamed to the sandbox: no size cap (SPEC §7).
-            kestrel.Limits.MaxRequestBodySize = null;
-            // Slow-loris defence; Kestrel's minimum body data rates (240 B/s after 5 s) stay as they are.
-            kestrel.Limits.RequestHeadersTimeout = options.RequestHeaderTimeout;
-            kestrel.Limits.KeepAliveTimeout = options.ClientIdleTimeout;
-            kestrel.Limits.MaxRequestHeadersTotalSize = options.MaxRequestHeaderKiB * 1024;
-            kestrel.Limits.MaxRequestLineSize = options.MaxRequestHeaderKiB * 1024;
-            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = options.MaxRequestHeaderKiB * 1024;
-            Listen(kestrel, options.ListenAddress, options.Port, HttpProtocols.Http1);
-            if (options.H2cPort is { } h2cPort)
-            {
-                // Kestrel speaks HTTP/2 in clear text only with prior knowledge, on an HTTP/2-only endpoint.
-                Listen(kestrel, options.ListenAddress, h2cPort, HttpProtocols.Http2);
-            }
-
-            if (options.MetricsPort is { } metricsPort)
-            {
-                Listen(kestrel, options.ListenAddress, metricsPort, HttpProtocols.Http1);
-            }
-        });
-
+        // 1. What requests are answered from: the cache and its source.
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new SandboxDirectory(options.Provider == ProviderType.BatchSandbox ? SandboxNaming.Exact : SandboxNaming.AgentSandbox));
         AddSandboxSource(services, options);
+
+        // 2. The request path and what it reports to.
         services.AddSingleton(new RouteReader(options.Mode));
         services.AddSingleton(sp => new AccessGuard(options.SecureAccessKeys, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout, options.UpstreamPoolIdleTimeout,
             options.UpstreamResponseTimeout));
-        services.AddSingleton<DrainState>();
-        AddRenewIntents(services, options.RenewIntent);
-        services.AddSingleton(sp => new IngressMetrics(options.Mode, sp.GetRequiredService<SandboxDirectory>(),
-            sp.GetRequiredService<RenewIntentCounters>()));
-        if (options.MetricsPort is not null)
-        {
-            services.AddOpenTelemetry()
-                .ConfigureResource(resource => resource.AddService(BuildInfo.ProgramName, serviceVersion: BuildInfo.Version))
-                .WithMetrics(metrics => metrics.AddMeter(IngressMetrics.MeterName).AddPrometheusExporter());
-        }
         services.AddHttpForwarder();
+        AddRenewIntents(services, options.RenewIntent);
+        AddMetrics(services, options);
         AddAccessLog(services, options.LogLevel);
+        AddShutdown(services, options);
         services.AddSingleton(sp => new IngressRequestHandler(sp.GetRequiredService<RouteReader>(), sp.GetRequiredService<SandboxDirectory>(),
             sp.GetRequiredService<AccessGuard>(), sp.GetRequiredService<IRenewIntents>(), sp.GetRequiredService<IHttpForwarder>(),
             sp.GetRequiredService<UpstreamClient>(), sp.GetService<AccessLog>(), sp.GetRequiredService<IngressMetrics>(),
             sp.GetRequiredService<DrainState>(), sp.GetRequiredService<WebSocketDrain>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
-        services.AddHostedService(sp => new ShutdownDelay(sp.GetRequiredService<DrainState>(), options.ShutdownDelay,
-            sp.GetRequiredService<ILogger<ShutdownDelay>>()));
-        // WebSockets get their 1001 one second before the host stops waiting for them.
-        var webSocketDeadline = options.ShutdownDelay + options.DrainTimeout - TimeSpan.FromSeconds(1);
-        services.AddSingleton(sp => new WebSocketDrain(webSocketDeadline > TimeSpan.Zero ? webSocketDeadline : TimeSpan.Zero,
-            sp.GetRequiredService<ILogger<WebSocketDrain>>()));
-        services.AddHostedService(sp => sp.GetRequiredService<WebSocketDrain>());
         overrideServices?.Invoke(services);
 
+        // 3. The pipeline: the metrics listener, then every other request to the one handler.
         var app = builder.Build();
         if (options.MetricsPort is { } metricsPort)
         {
@@ -99,6 +64,30 @@ internal static class IngressHost
 
         app.Run(app.Services.GetRequiredService<IngressRequestHandler>().HandleAsync);
         return app;
+    }
+
+    private static void ConfigureKestrel(KestrelServerOptions kestrel, IngressOptions options)
+    {
+        kestrel.AddServerHeader = false;
+        // Request bodies are streamed to the sandbox: no size cap (SPEC §7).
+        kestrel.Limits.MaxRequestBodySize = null;
+        // Slow-loris defence; Kestrel's minimum body data rates (240 B/s after 5 s) stay as they are.
+        kestrel.Limits.RequestHeadersTimeout = options.RequestHeaderTimeout;
+        kestrel.Limits.KeepAliveTimeout = options.ClientIdleTimeout;
+        kestrel.Limits.MaxRequestHeadersTotalSize = options.MaxRequestHeaderKiB * 1024;
+        kestrel.Limits.MaxRequestLineSize = options.MaxRequestHeaderKiB * 1024;
+        kestrel.Limits.Http2.MaxRequestHeaderFieldSize = options.MaxRequestHeaderKiB * 1024;
+        Listen(kestrel, options.ListenAddress, options.Port, HttpProtocols.Http1);
+        if (options.H2cPort is { } h2cPort)
+        {
+            // Kestrel speaks HTTP/2 in clear text only with prior knowledge, on an HTTP/2-only endpoint.
+            Listen(kestrel, options.ListenAddress, h2cPort, HttpProtocols.Http2);
+        }
+
+        if (options.MetricsPort is { } metricsPort)
+        {
+            Listen(kestrel, options.ListenAddress, metricsPort, HttpProtocols.Http1);
+        }
     }
 
     private static void Listen(KestrelServerOptions kestrel, string address, int port, HttpProtocols protocols)
@@ -130,6 +119,35 @@ internal static class IngressHost
                     sp.GetRequiredService<ILogger<KubernetesSandboxSource>>()));
                 break;
         }
+    }
+
+    /// <summary>The meter always exists (the handler records into it); an exporter only with a metrics port.</summary>
+    private static void AddMetrics(IServiceCollection services, IngressOptions options)
+    {
+        services.AddSingleton(sp => new IngressMetrics(options.Mode, sp.GetRequiredService<SandboxDirectory>(),
+            sp.GetRequiredService<RenewIntentCounters>()));
+        if (options.MetricsPort is not null)
+        {
+            services.AddOpenTelemetry()
+                .ConfigureResource(resource => resource.AddService(BuildInfo.ProgramName, serviceVersion: BuildInfo.Version))
+                .WithMetrics(metrics => metrics.AddMeter(IngressMetrics.MeterName).AddPrometheusExporter());
+        }
+    }
+
+    /// <summary>
+    /// SIGTERM: drain state and delay first, then the drain proper; open WebSockets get their 1001 one second before
+    /// the host stops waiting for them.
+    /// </summary>
+    private static void AddShutdown(IServiceCollection services, IngressOptions options)
+    {
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownDelay + options.DrainTimeout);
+        services.AddSingleton<DrainState>();
+        services.AddHostedService(sp => new ShutdownDelay(sp.GetRequiredService<DrainState>(), options.ShutdownDelay,
+            sp.GetRequiredService<ILogger<ShutdownDelay>>()));
+        var webSocketDeadline = options.ShutdownDelay + options.DrainTimeout - TimeSpan.FromSeconds(1);
+        services.AddSingleton(sp => new WebSocketDrain(webSocketDeadline > TimeSpan.Zero ? webSocketDeadline : TimeSpan.Zero,
+            sp.GetRequiredService<ILogger<WebSocketDrain>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<WebSocketDrain>());
     }
 
     /// <summary>The access log is written at <c>info</c> and below, like every other information line.</summary>
