@@ -41,7 +41,8 @@ internal static class IngressHost
         // 2. The request path and what it reports to.
         services.AddSingleton(new RouteReader(options.Mode));
         services.AddSingleton(sp => new AccessGuard(options.SecureAccessKeys, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout, options.UpstreamPoolIdleTimeout,
+        // Factories, not instances, so the container disposes them at shutdown.
+        services.AddSingleton(_ => new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout, options.UpstreamPoolIdleTimeout,
             options.UpstreamResponseTimeout));
         services.AddHttpForwarder();
         AddRenewIntents(services, options.RenewIntent);
@@ -112,9 +113,10 @@ internal static class IngressHost
                 break;
             default:
                 var resourceType = options.Provider == ProviderType.AgentSandbox ? CustomResourceType.AgentSandbox : CustomResourceType.BatchSandbox;
+                // Loaded now, so a bad kubeconfig fails start-up with one line instead of failing later.
                 var api = CreateKubernetesApi(options.KubeconfigPath);
-                services.AddSingleton(api);
-                services.AddHostedService(sp => new KubernetesSandboxSource(api, resourceType, options.Namespace,
+                services.AddSingleton(_ => api);
+                services.AddHostedService(sp => new KubernetesSandboxSource(sp.GetRequiredService<KubernetesApi>(), resourceType, options.Namespace,
                     sp.GetRequiredService<SandboxDirectory>(), sp.GetRequiredService<IngressMetrics>(),
                     sp.GetRequiredService<ILogger<KubernetesSandboxSource>>()));
                 break;
