@@ -156,6 +156,12 @@ internal static class IngressCommandLine
         DefaultValueFactory = _ => IngressOptions.DefaultMaxRequestHeaderKiB,
     };
 
+    public static readonly Option<double> MinClientDataRate = new("--min-client-data-rate")
+    {
+        Description = "Bytes/s a client must keep sending a body or reading a response (after a 5 s grace); 0 disables. WebSockets are exempt.",
+        DefaultValueFactory = _ => IngressOptions.DefaultMinClientDataRate,
+    };
+
     /// <summary>Builds the root command; <paramref name="run"/> receives validated options.</summary>
     public static RootCommand Create(Func<IngressOptions, CancellationToken, Task<int>> run)
     {
@@ -164,7 +170,7 @@ internal static class IngressCommandLine
             Namespace, ProviderType, Mode, Port, H2cPort, MetricsPort, ListenAddress, LogLevel, Kubeconfig, SandboxesDir, SecureAccessKeys,
             RenewIntentEnabled, RenewIntentRedisDsn, RenewIntentQueueKey, RenewIntentQueueMaxLen, RenewIntentMinInterval,
             UpstreamConnectTimeout, UpstreamIdleTimeout, UpstreamResponseTimeout, UpstreamPoolIdleTimeout, RequestHeaderTimeout,
-            ClientIdleTimeout, MaxRequestHeaderSize, DrainTimeout, ShutdownDelay,
+            ClientIdleTimeout, MaxRequestHeaderSize, MinClientDataRate, DrainTimeout, ShutdownDelay,
         };
 
         foreach (var option in root.Options)

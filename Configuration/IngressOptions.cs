@@ -19,6 +19,9 @@ internal sealed record IngressOptions
     public static readonly TimeSpan DefaultClientIdleTimeout = TimeSpan.FromSeconds(120);
     public const int DefaultMaxRequestHeaderKiB = 64;
 
+    /// <summary>Kestrel's own default: low enough for slow mobile links, high enough to cut a trickle.</summary>
+    public const double DefaultMinClientDataRate = 240;
+
     public string? Namespace { get; init; }
     public ProviderType Provider { get; init; } = ProviderType.BatchSandbox;
     public RoutingMode Mode { get; init; } = RoutingMode.Header;
@@ -57,4 +60,7 @@ internal sealed record IngressOptions
     public TimeSpan ClientIdleTimeout { get; init; } = DefaultClientIdleTimeout;
 
     public int MaxRequestHeaderKiB { get; init; } = DefaultMaxRequestHeaderKiB;
+
+    /// <summary>Bytes per second a client must keep sending a body or reading a response, after a 5 s grace; 0 = no minimum.</summary>
+    public double MinClientDataRate { get; init; } = DefaultMinClientDataRate;
 }

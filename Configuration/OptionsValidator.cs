@@ -136,6 +136,12 @@ internal static class OptionsValidator
             return (null, Fail(IngressCommandLine.MaxRequestHeaderSize, $"{maxHeaderKiB} KiB is outside 8-1024"));
         }
 
+        var minDataRate = result.GetValue(IngressCommandLine.MinClientDataRate);
+        if (!double.IsFinite(minDataRate) || minDataRate < 0)
+        {
+            return (null, Fail(IngressCommandLine.MinClientDataRate, $"{minDataRate} is not a rate of 0 bytes/s or more"));
+        }
+
         var options = new IngressOptions
         {
             Namespace = string.IsNullOrWhiteSpace(result.GetValue(IngressCommandLine.Namespace)) ? null : result.GetValue(IngressCommandLine.Namespace),
@@ -164,6 +170,7 @@ internal static class OptionsValidator
             RequestHeaderTimeout = seconds[IngressCommandLine.RequestHeaderTimeout],
             ClientIdleTimeout = seconds[IngressCommandLine.ClientIdleTimeout],
             MaxRequestHeaderKiB = maxHeaderKiB,
+            MinClientDataRate = minDataRate,
             DrainTimeout = seconds[IngressCommandLine.DrainTimeout],
             ShutdownDelay = seconds[IngressCommandLine.ShutdownDelay],
         };

@@ -72,8 +72,11 @@ internal static class IngressHost
         kestrel.AddServerHeader = false;
         // Request bodies are streamed to the sandbox: no size cap (SPEC §7).
         kestrel.Limits.MaxRequestBodySize = null;
-        // Slow-loris defence; Kestrel's minimum body data rates (240 B/s after 5 s) stay as they are.
+        // Slow-loris defence: the request head has a deadline, bodies a minimum rate (upgraded connections are exempt).
         kestrel.Limits.RequestHeadersTimeout = options.RequestHeaderTimeout;
+        var minRate = options.MinClientDataRate > 0 ? new MinDataRate(options.MinClientDataRate, TimeSpan.FromSeconds(5)) : null;
+        kestrel.Limits.MinRequestBodyDataRate = minRate;
+        kestrel.Limits.MinResponseDataRate = minRate;
         kestrel.Limits.KeepAliveTimeout = options.ClientIdleTimeout;
         kestrel.Limits.MaxRequestHeadersTotalSize = options.MaxRequestHeaderKiB * 1024;
         kestrel.Limits.MaxRequestLineSize = options.MaxRequestHeaderKiB * 1024;

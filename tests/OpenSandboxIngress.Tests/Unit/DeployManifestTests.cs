@@ -27,17 +27,21 @@ public sealed class DeployManifestTests
         throw new DirectoryNotFoundException("deploy/kustomization.yaml not found above the test binaries");
     }
 
-    private static List<JsonElement> RenderedObjects()
+    private static string BaseDirectory => Path.Combine(DeployDirectory, "base");
+
+    /// <summary>The objects of a kustomization: rendered by kubectl, or without it the base's listed files.</summary>
+    private static List<JsonElement> RenderedObjects(string kustomization = "")
     {
-        var yaml = TryKubectlKustomize() ?? string.Join("\n---\n", KustomizationResources().Select(f => File.ReadAllText(Path.Combine(DeployDirectory, f))));
+        var yaml = TryKubectlKustomize(Path.Combine(DeployDirectory, kustomization))
+            ?? string.Join("\n---\n", KustomizationResources().Select(f => File.ReadAllText(Path.Combine(BaseDirectory, f))));
         return YamlDocuments.ToJson(yaml).Select(json => JsonDocument.Parse(json).RootElement).Where(e => e.ValueKind == JsonValueKind.Object).ToList();
     }
 
-    private static string? TryKubectlKustomize()
+    private static string? TryKubectlKustomize(string directory)
     {
         try
         {
-            using var kubectl = Process.Start(new ProcessStartInfo("kubectl", ["kustomize", DeployDirectory]) { RedirectStandardOutput = true, RedirectStandardError = true });
+            using var kubectl = Process.Start(new ProcessStartInfo("kubectl", ["kustomize", directory]) { RedirectStandardOutput = true, RedirectStandardError = true });
             var output = kubectl!.StandardOutput.ReadToEnd();
             kubectl.WaitForExit();
             Assert.Equal(0, kubectl.ExitCode);
@@ -51,16 +55,18 @@ public sealed class DeployManifestTests
 
     private static IEnumerable<string> KustomizationResources()
     {
-        var kustomization = JsonDocument.Parse(YamlDocuments.ToJson(File.ReadAllText(Path.Combine(DeployDirectory, "kustomization.yaml")))[0]);
+        var kustomization = JsonDocument.Parse(YamlDocuments.ToJson(File.ReadAllText(Path.Combine(BaseDirectory, "kustomization.yaml")))[0]);
         return kustomization.RootElement.GetProperty("resources").EnumerateArray().Select(r => r.GetString()!);
     }
 
     private static JsonElement Single(List<JsonElement> objects, string kind) => Assert.Single(objects, o => o.GetProperty("kind").GetString() == kind);
 
-    [Fact]
-    public void The_container_args_are_flags_the_binary_has()
+    [Theory]
+    [InlineData("")]
+    [InlineData("namespaced")]
+    public void The_container_args_are_flags_the_binary_has(string kustomization)
     {
-        var deployment = Single(RenderedObjects(), "Deployment");
+        var deployment = Single(RenderedObjects(kustomization), "Deployment");
         var container = deployment.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
         var known = IngressCommandLine.Create((_, _) => Task.FromResult(0)).Options.Select(o => o.Name).ToHashSet();
         var args = container.GetProperty("args").EnumerateArray().Select(a => a.GetString()!).ToList();
@@ -100,7 +106,7 @@ public sealed class DeployManifestTests
     [Fact]
     public void Every_rbac_rule_grants_exactly_get_list_watch_on_one_resource()
     {
-        var roles = Directory.GetFiles(DeployDirectory, "*.yaml")
+        var roles = Directory.GetFiles(DeployDirectory, "*.yaml", SearchOption.AllDirectories)
             .SelectMany(f => YamlDocuments.ToJson(File.ReadAllText(f)))
             .Select(json => JsonDocument.Parse(json).RootElement)
             .Where(o => o.ValueKind == JsonValueKind.Object && o.GetProperty("kind").GetString() is "ClusterRole" or "Role")

@@ -42,7 +42,9 @@ public sealed class OptionsValidatorTests
             "--port", "9000", "--h2c-port", "9001", "--listen-address", "127.0.0.1", "--log-level", "warn", "--kubeconfig", kubeconfig,
             "--secure-access-keys", "a=AQID", "--renew-intent-enabled", "--renew-intent-redis-dsn", "rediss://u:p@redis:6380/2",
             "--renew-intent-queue-key", "k", "--renew-intent-queue-max-len", "5", "--renew-intent-min-interval", "10",
-            "--upstream-connect-timeout", "2.5", "--upstream-idle-timeout", "30", "--drain-timeout", "7");
+            "--upstream-connect-timeout", "2.5", "--upstream-idle-timeout", "30", "--drain-timeout", "7", "--min-client-data-rate", "0",
+            "--upstream-response-timeout", "3", "--request-header-timeout", "4", "--client-idle-timeout", "60",
+            "--max-request-header-size", "128", "--shutdown-delay", "5", "--metrics-port", "9100", "--upstream-pool-idle-timeout", "20");
 
         Assert.Null(error);
         Assert.Equal("team", options!.Namespace);
@@ -63,6 +65,14 @@ public sealed class OptionsValidatorTests
         Assert.Equal(TimeSpan.FromSeconds(2.5), options.UpstreamConnectTimeout);
         Assert.Equal(TimeSpan.FromSeconds(30), options.UpstreamIdleTimeout);
         Assert.Equal(TimeSpan.FromSeconds(7), options.DrainTimeout);
+        Assert.Equal(0, options.MinClientDataRate);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.UpstreamResponseTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(4), options.RequestHeaderTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.ClientIdleTimeout);
+        Assert.Equal(128, options.MaxRequestHeaderKiB);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.ShutdownDelay);
+        Assert.Equal(9100, options.MetricsPort);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.UpstreamPoolIdleTimeout);
     }
 
     [Theory]
@@ -80,6 +90,11 @@ public sealed class OptionsValidatorTests
     [InlineData("--listen-address", "localhost")]
     [InlineData("--renew-intent-queue-max-len", "-1")]
     [InlineData("--upstream-connect-timeout", "0")]
+    [InlineData("--upstream-response-timeout", "-1")]
+    [InlineData("--max-request-header-size", "4")]
+    [InlineData("--min-client-data-rate", "-5")]
+    [InlineData("--metrics-port", "28888")]
+    [InlineData("--shutdown-delay", "100000")]
     public void Bad_values_fail_with_one_line_naming_the_flag(string flag, string value)
     {
         var (options, error) = Validate(flag, value);
