@@ -45,6 +45,9 @@ internal sealed record IngressOptions
     public TimeSpan UpstreamIdleTimeout { get; init; } = DefaultUpstreamIdleTimeout;
     public TimeSpan DrainTimeout { get; init; } = DefaultDrainTimeout;
 
+    /// <summary>The host's whole stop budget after SIGTERM: the shutdown delay, then the drain.</summary>
+    public TimeSpan ShutdownBudget => ShutdownDelay + DrainTimeout;
+
     /// <summary>How long to keep accepting after SIGTERM (while /status.ok says 503) before draining.</summary>
     public TimeSpan ShutdownDelay { get; init; } = TimeSpan.Zero;
 

@@ -139,20 +139,15 @@ internal static class IngressHost
         }
     }
 
-    /// <summary>
-    /// SIGTERM: drain state and delay first, then the drain proper; open WebSockets get their 1001 one second before
-    /// the host stops waiting for them.
-    /// </summary>
+    /// <summary>SIGTERM/SIGINT: see <see cref="ShutdownSequence"/>.</summary>
     private static void AddShutdown(IServiceCollection services, IngressOptions options)
     {
-        services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownDelay + options.DrainTimeout);
         services.AddSingleton<DrainState>();
-        services.AddHostedService(sp => new ShutdownDelay(sp.GetRequiredService<DrainState>(), options.ShutdownDelay,
-            sp.GetRequiredService<ILogger<ShutdownDelay>>()));
-        var webSocketDeadline = options.ShutdownDelay + options.DrainTimeout - TimeSpan.FromSeconds(1);
-        services.AddSingleton(sp => new WebSocketDrain(webSocketDeadline > TimeSpan.Zero ? webSocketDeadline : TimeSpan.Zero,
-            sp.GetRequiredService<ILogger<WebSocketDrain>>()));
-        services.AddHostedService(sp => sp.GetRequiredService<WebSocketDrain>());
+        services.AddSingleton(sp => new WebSocketDrain(sp.GetRequiredService<ILogger<WebSocketDrain>>()));
+        services.AddSingleton(sp => new ShutdownSequence(sp.GetRequiredService<DrainState>(), sp.GetRequiredService<WebSocketDrain>(),
+            options.ShutdownDelay, options.ShutdownBudget, sp.GetRequiredService<ILogger<ShutdownSequence>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<ShutdownSequence>());
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownBudget);
     }
 
     /// <summary>The access log is written at <c>info</c> and below, like every other information line.</summary>

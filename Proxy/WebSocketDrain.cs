@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace OpenSandbox.Ingress.Proxy;
@@ -11,7 +10,7 @@ namespace OpenSandbox.Ingress.Proxy;
 /// at a frame boundary instead of a reset. Upgraded streams are registered here by wrapping the request's upgrade
 /// feature before YARP takes it.
 /// </summary>
-internal sealed partial class WebSocketDrain(TimeSpan closeAfter, ILogger<WebSocketDrain> logger) : IHostedLifecycleService
+internal sealed partial class WebSocketDrain(ILogger<WebSocketDrain> logger)
 {
     private readonly ConcurrentDictionary<ClosableTunnelStream, byte> _open = new();
 
@@ -30,16 +29,10 @@ internal sealed partial class WebSocketDrain(TimeSpan closeAfter, ILogger<WebSoc
         }
     }
 
-    /// <summary>Starts the countdown when shutdown begins; the deadline falls 1 s before the host gives up.</summary>
-    public Task StoppingAsync(CancellationToken cancellationToken)
+    /// <summary>Closes every WebSocket still open when <paramref name="delay"/> has passed.</summary>
+    public async Task CloseAllAfterAsync(TimeSpan delay)
     {
-        _ = CloseAtDeadlineAsync();
-        return Task.CompletedTask;
-    }
-
-    private async Task CloseAtDeadlineAsync()
-    {
-        await Task.Delay(closeAfter).ConfigureAwait(false);
+        await Task.Delay(delay).ConfigureAwait(false);
         var open = _open.Keys.ToArray();
         if (open.Length > 0)
         {
@@ -54,16 +47,6 @@ internal sealed partial class WebSocketDrain(TimeSpan closeAfter, ILogger<WebSoc
         _open[stream] = 0;
         return stream;
     }
-
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Drain deadline: closing {Count} open WebSockets with 1001")]
     private partial void LogClosing(int count);

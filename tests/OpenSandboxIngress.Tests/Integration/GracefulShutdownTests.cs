@@ -8,29 +8,18 @@ namespace OpenSandbox.Ingress.Tests.Integration;
 [Collection(SerialCollection.Name)]
 public sealed class GracefulShutdownTests : IAsyncLifetime
 {
-    private TestBackend _backend = null!;
-    private string _directory = null!;
+    private BackendAndManifest _sandbox = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        _backend = await TestBackend.StartAsync();
-        _directory = Directory.CreateTempSubdirectory("osb-drain-").FullName;
-        await File.WriteAllTextAsync(Path.Combine(_directory, "d.yaml"), Manifests.BatchSandbox("drain"));
-    }
+    public async ValueTask InitializeAsync() => _sandbox = await BackendAndManifest.StartAsync("drain");
 
-    public async ValueTask DisposeAsync()
-    {
-        await _backend.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public ValueTask DisposeAsync() => _sandbox.DisposeAsync();
 
     [Fact]
     public async Task In_flight_requests_finish_after_SIGTERM_and_the_process_exits_0()
     {
-        await using var ingress = await IngressProcess.StartAsync("--provider-type", "file", "--sandboxes-dir", _directory,
-            "--drain-timeout", "10", "--shutdown-delay", "2", "--log-level", "warn");
+        await using var ingress = await _sandbox.StartIngressAsync("--drain-timeout", "10", "--shutdown-delay", "2", "--log-level", "warn");
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ingress.Port}"), Timeout = TimeSpan.FromSeconds(20) };
-        client.DefaultRequestHeaders.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"drain-{_backend.Port}");
+        client.DefaultRequestHeaders.TryAddWithoutValidation("OpenSandbox-Ingress-To", _sandbox.RoutingKey);
         long signalTimestamp = long.MaxValue;
         var outcomes = new System.Collections.Concurrent.ConcurrentBag<(long Started, bool Ok)>();
         using var stop = new CancellationTokenSource();

@@ -13,19 +13,16 @@ public sealed class LargeBodyMemoryTests : IAsyncLifetime
     private const long OneGiB = 1L << 30;
     private const long AllowedGrowth = 64L << 20;
 
-    private TestBackend _backend = null!;
+    private BackendAndManifest _sandbox = null!;
     private IngressProcess _ingress = null!;
-    private string _directory = null!;
     private HttpClient _client = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _backend = await TestBackend.StartAsync();
-        _directory = Directory.CreateTempSubdirectory("osb-large-").FullName;
-        await File.WriteAllTextAsync(Path.Combine(_directory, "big.yaml"), Manifests.BatchSandbox("big"));
-        _ingress = await IngressProcess.StartAsync("--provider-type", "file", "--sandboxes-dir", _directory, "--log-level", "warn");
+        _sandbox = await BackendAndManifest.StartAsync("big");
+        _ingress = await _sandbox.StartIngressAsync("--log-level", "warn");
         _client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_ingress.Port}"), Timeout = TimeSpan.FromMinutes(2) };
-        _client.DefaultRequestHeaders.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"big-{_backend.Port}");
+        _client.DefaultRequestHeaders.TryAddWithoutValidation("OpenSandbox-Ingress-To", _sandbox.RoutingKey);
         using var warmUp = await _client.GetAsync("/warm-up");
         Assert.Equal(HttpStatusCode.OK, warmUp.StatusCode);
     }
@@ -34,8 +31,7 @@ public sealed class LargeBodyMemoryTests : IAsyncLifetime
     {
         _client.Dispose();
         await _ingress.DisposeAsync();
-        await _backend.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
+        await _sandbox.DisposeAsync();
     }
 
     [Fact]

@@ -8,29 +8,18 @@ namespace OpenSandbox.Ingress.Tests.Integration;
 [Collection(SerialCollection.Name)]
 public sealed class WebSocketDrainTests : IAsyncLifetime
 {
-    private TestBackend _backend = null!;
-    private string _directory = null!;
+    private BackendAndManifest _sandbox = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        _backend = await TestBackend.StartAsync();
-        _directory = Directory.CreateTempSubdirectory("osb-ws-drain-").FullName;
-        await File.WriteAllTextAsync(Path.Combine(_directory, "ws.yaml"), Manifests.BatchSandbox("ws"));
-    }
+    public async ValueTask InitializeAsync() => _sandbox = await BackendAndManifest.StartAsync("ws");
 
-    public async ValueTask DisposeAsync()
-    {
-        await _backend.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public ValueTask DisposeAsync() => _sandbox.DisposeAsync();
 
     [Fact]
     public async Task A_websocket_keeps_working_while_draining_and_is_closed_with_1001_at_the_deadline()
     {
-        await using var ingress = await IngressProcess.StartAsync("--provider-type", "file", "--sandboxes-dir", _directory,
-            "--drain-timeout", "3", "--log-level", "warn");
+        await using var ingress = await _sandbox.StartIngressAsync("--drain-timeout", "3", "--log-level", "warn");
         using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("OpenSandbox-Ingress-To", $"ws-{_backend.Port}");
+        socket.Options.SetRequestHeader("OpenSandbox-Ingress-To", _sandbox.RoutingKey);
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{ingress.Port}/ws"), TestContext.Current.CancellationToken);
         var buffer = new byte[1024];
 
