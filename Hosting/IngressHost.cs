@@ -130,7 +130,7 @@ internal static class IngressHost
     private static void AddMetrics(IServiceCollection services, IngressOptions options)
     {
         services.AddSingleton(sp => new IngressMetrics(options.Mode, sp.GetRequiredService<SandboxDirectory>(),
-            sp.GetRequiredService<RenewIntentCounters>()));
+            sp.GetRequiredService<RenewIntentCounters>(), sp.GetService<AccessLog>()));
         if (options.MetricsPort is not null)
         {
             services.AddOpenTelemetry()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Version;
@@ -26,7 +27,8 @@ internal sealed class IngressMetrics : IDisposable
     private readonly Counter<long> _relists;
     private readonly KeyValuePair<string, object?> _mode;
 
-    public IngressMetrics(RoutingMode mode, SandboxDirectory directory, RenewIntentCounters renewIntents)
+    /// <param name="accessLog">Null when the log level is above <c>info</c> and no access log is written.</param>
+    public IngressMetrics(RoutingMode mode, SandboxDirectory directory, RenewIntentCounters renewIntents, AccessLog? accessLog)
     {
         _mode = new("mode", mode == RoutingMode.Uri ? "uri" : "header");
         _requests = _meter.CreateCounter<long>("opensandbox_ingress_requests", description: "Requests handled, by routing mode and status class.");
@@ -48,6 +50,8 @@ internal sealed class IngressMetrics : IDisposable
             new(renewIntents.Dropped, new KeyValuePair<string, object?>("outcome", "dropped")),
             new(renewIntents.Failed, new KeyValuePair<string, object?>("outcome", "failed")),
         }, description: "Renew intents by outcome.");
+        _meter.CreateObservableCounter("opensandbox_ingress_access_log_dropped", () => accessLog?.Dropped ?? 0,
+            description: "Access log lines dropped because stdout could not keep up.");
         _meter.CreateObservableGauge("opensandbox_ingress_build_info", () => new Measurement<int>(1,
             new KeyValuePair<string, object?>("version", BuildInfo.Version),
             new KeyValuePair<string, object?>("git_commit", BuildInfo.GitCommit),

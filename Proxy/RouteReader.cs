@@ -44,7 +44,7 @@ internal sealed class RouteReader(RoutingMode mode)
     /// The path and query exactly as the client sent them (Kestrel's decoded <c>Path</c> would lose
     /// <c>%2F</c> and normalise <c>..</c>). An absolute-form target keeps only its path and query.
     /// </summary>
-    public static string OriginFormTarget(HttpContext context)
+    private static string OriginFormTarget(HttpContext context)
     {
         var raw = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
         if (raw.StartsWith('/'))

@@ -14,8 +14,6 @@ internal sealed partial class WebSocketDrain(ILogger<WebSocketDrain> logger)
 {
     private readonly ConcurrentDictionary<ClosableTunnelStream, byte> _open = new();
 
-    public int OpenCount => _open.Count;
-
     /// <summary>Makes the tunnel of this request closable; call before forwarding an upgrade request.</summary>
     public void Track(HttpContext context)
     {

@@ -73,23 +73,4 @@ internal static class SignedRouteSyntax
 
         return true;
     }
-
-    public static string FormatExpires(ulong seconds)
-    {
-        if (seconds == 0)
-        {
-            return "0";
-        }
-
-        Span<char> buffer = stackalloc char[MaxExpiresLength];
-        var position = buffer.Length;
-        while (seconds > 0)
-        {
-            var digit = (int)(seconds % 36);
-            buffer[--position] = (char)(digit < 10 ? '0' + digit : 'a' + digit - 10);
-            seconds /= 36;
-        }
-
-        return new string(buffer[position..]);
-    }
 }

@@ -47,7 +47,7 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
     private int Port => _backend.Port;
 
     private static string ExpiresIn(int seconds) =>
-        SignedRouteSyntax.FormatExpires((ulong)(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + seconds));
+        Base36.Format((ulong)(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + seconds));
 
     private string Sign(string expires, string id = "locked", char keyId = 'a') =>
         RouteSigner.Digest8(Secret, id, Port, expires) + keyId;

@@ -1,3 +1,4 @@
+using OpenSandbox.Ingress.Tests.Infrastructure;
 using CsCheck;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Security;
@@ -45,7 +46,7 @@ public sealed class RouteParserPropertyTests
         var keyId = Gen.Char["0123456789abcdefghijklmnopqrstuvwxyz"];
         Gen.Select(Ids, Gen.Int[1, 65535], Gen.ULong, hex, keyId).Sample((id, port, expires, digest, key) =>
         {
-            var expiresText = SignedRouteSyntax.FormatExpires(expires);
+            var expiresText = Base36.Format(expires);
             var label = $"{id}-{port}-{expiresText}-{digest}{key}";
             var (route, error) = HostLabelParser.Parse(label + ".example.com", fromHostHeader: true, "/");
             return error is null
@@ -61,7 +62,7 @@ public sealed class RouteParserPropertyTests
         var rest = Gen.String[Gen.Char["abc/%2F.?=&"], 0, 30];
         Gen.Select(Ids, Gen.Int[1, 65535], Gen.ULong, rest).Sample((id, port, expires, tail) =>
         {
-            var expiresText = SignedRouteSyntax.FormatExpires(expires);
+            var expiresText = Base36.Format(expires);
             var prefix = $"/{id}/{port}/{expiresText}/0123abcdz";
             var (route, error) = PathRouteParser.Parse($"{prefix}/{tail}");
             return error is null && route!.SandboxId == id && route.Port == port

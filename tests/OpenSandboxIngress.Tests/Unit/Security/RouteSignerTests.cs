@@ -1,3 +1,4 @@
+using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Security;
 
 namespace OpenSandbox.Ingress.Tests.Unit.Security;
@@ -28,7 +29,7 @@ public sealed class RouteSignerTests
     {
         Assert.True(SignedRouteSyntax.TryParseExpires(text, out var parsed));
         Assert.Equal(seconds, parsed);
-        Assert.Equal(text, SignedRouteSyntax.FormatExpires(seconds));
+        Assert.Equal(text, Base36.Format(seconds));
     }
 
     [Theory]
