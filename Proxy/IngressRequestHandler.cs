@@ -108,8 +108,7 @@ internal sealed partial class IngressRequestHandler(
         }
 
         // 4. Renew intent (queued, never waited for), then forward.
-        var pathAndQuery = access.ReadSigned ? route.SignedPathAndQuery ?? route.PathAndQuery : route.PathAndQuery;
-        var forwardedPrefix = access.ReadSigned ? route.SignedForwardedPrefix ?? route.ForwardedPrefix : route.ForwardedPrefix;
+        var (pathAndQuery, forwardedPrefix) = route.Forwarded(access.ReadSigned);
         if (!string.Equals(context.Request.Headers[IngressHeaders.AccessRenew], IngressHeaders.AccessRenewSkip, StringComparison.OrdinalIgnoreCase))
         {
             renewIntents.Observe(route.SandboxId, route.Port, pathAndQuery);
@@ -117,10 +116,9 @@ internal sealed partial class IngressRequestHandler(
 
         var destination = sandbox.DestinationBase + ":" + route.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var transformer = new ForwardingTransformer(pathAndQuery, forwardedPrefix);
-        var upgrade = IsUpgrade(context);
+        var upgrade = webSockets.TryTrack(context);
         if (upgrade)
         {
-            webSockets.Track(context);
             metrics.WebSocketOpened();
         }
 
@@ -147,7 +145,7 @@ internal sealed partial class IngressRequestHandler(
 
     private async Task ReportForwardingErrorAsync(HttpContext context, ForwarderError error, string sandboxId)
     {
-        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        var cause = context.Features.Get<IForwarderErrorFeature>()?.Exception?.GetBaseException();
         if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
             or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled)
         {
@@ -155,16 +153,15 @@ internal sealed partial class IngressRequestHandler(
             return;
         }
 
-        LogForwardingFailed(sandboxId, error, exception?.GetBaseException().Message ?? "-");
-        if (exception?.GetBaseException() is System.Net.Sockets.SocketException)
+        LogForwardingFailed(sandboxId, error, cause?.Message ?? "-");
+        if (cause is System.Net.Sockets.SocketException)
         {
             metrics.UpstreamConnectFailed();
         }
 
-
         // YARP has already chosen the status (502, or 504 on its activity timeout) when nothing was sent yet;
         // the response-headers deadline surfaces as a TimeoutException.
-        var status = exception?.GetBaseException() is TimeoutException ? StatusCodes.Status504GatewayTimeout
+        var status = cause is TimeoutException ? StatusCodes.Status504GatewayTimeout
             : context.Response.StatusCode is >= 400 ? context.Response.StatusCode
             : StatusCodes.Status502BadGateway;
         var reason = status == StatusCodes.Status504GatewayTimeout
@@ -172,11 +169,6 @@ internal sealed partial class IngressRequestHandler(
             : $"sandbox {sandboxId} is unreachable";
         await ErrorResponse.WriteAsync(context, status, reason).ConfigureAwait(false);
     }
-
-    /// <summary>A WebSocket (or other) upgrade over HTTP/1.1, or an HTTP/2 extended CONNECT: a tunnel once accepted.</summary>
-    private static bool IsUpgrade(HttpContext context) =>
-        context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
-        || context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
 
     private static Task WritePlainAsync(HttpContext context, int statusCode, string body)
     {

@@ -15,4 +15,9 @@ internal sealed record SandboxRoute(
     string? ForwardedPrefix = null,
     RouteSignature? Signature = null,
     string? SignedPathAndQuery = null,
-    string? SignedForwardedPrefix = null);
+    string? SignedForwardedPrefix = null)
+{
+    /// <summary>What the backend receives and the prefix that was stripped, in the reading the access check chose.</summary>
+    public (string PathAndQuery, string? ForwardedPrefix) Forwarded(bool readSigned) =>
+        readSigned && SignedPathAndQuery is not null ? (SignedPathAndQuery, SignedForwardedPrefix) : (PathAndQuery, ForwardedPrefix);
+}

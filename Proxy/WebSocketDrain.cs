@@ -14,17 +14,25 @@ internal sealed partial class WebSocketDrain(ILogger<WebSocketDrain> logger)
 {
     private readonly ConcurrentDictionary<ClosableTunnelStream, byte> _open = new();
 
-    /// <summary>Makes the tunnel of this request closable; call before forwarding an upgrade request.</summary>
-    public void Track(HttpContext context)
+    /// <summary>
+    /// For an upgrade over HTTP/1.1 or an HTTP/2 extended CONNECT, makes the tunnel closable at shutdown; call before
+    /// forwarding. Returns false for every other request.
+    /// </summary>
+    public bool TryTrack(HttpContext context)
     {
         if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
         {
             context.Features.Set<IHttpUpgradeFeature>(new TrackedUpgrade(upgrade, this));
+            return true;
         }
-        else if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
+
+        if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
         {
             context.Features.Set<IHttpExtendedConnectFeature>(new TrackedExtendedConnect(connect, this));
+            return true;
         }
+
+        return false;
     }
 
     /// <summary>Closes every WebSocket still open when <paramref name="delay"/> has passed.</summary>

@@ -45,7 +45,7 @@ internal sealed class SandboxDirectory(SandboxNaming naming)
                 continue;
             }
 
-            if (!ReferenceEquals(name, sandboxId) && name != sandboxId)
+            if (name != sandboxId)
             {
                 records = Array.FindAll(records, static r => r.NormalizedIds);
             }

@@ -20,10 +20,11 @@ internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time)
             return AccessDecision.Allow(readSigned: false);
         }
 
-        var wellFormedSignature = route.Signature is { } signature && signature.IsWellFormed(out _);
         if (requestHeaders.TryGetValue(IngressHeaders.SecureAccess, out var presented))
         {
-            return CheckHeader(accessToken, presented, route.SandboxId, wellFormedSignature);
+            // URI mode strips a signed-shaped prefix even when the header, not the signature, authorised the request.
+            var stripSignedPrefix = route.Signature is { } signature && signature.IsWellFormed(out _);
+            return CheckHeader(accessToken, presented, route.SandboxId, stripSignedPrefix);
         }
 
         return CheckSignedRoute(route);
