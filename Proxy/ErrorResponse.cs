@@ -18,11 +18,16 @@ internal static class ErrorResponse
         }
 
         response.StatusCode = statusCode;
-        response.ContentType = "text/plain; charset=utf-8";
-        var body = Encoding.UTF8.GetBytes(Prefix + OneLine(reason) + "\n");
+        response.ContentType = ContentType;
+        var body = Body(reason);
         response.ContentLength = body.Length;
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body).AsTask();
     }
+
+    public const string ContentType = "text/plain; charset=utf-8";
+
+    /// <summary>The response body for a reason; the fast path writes it too.</summary>
+    public static byte[] Body(string reason) => Encoding.UTF8.GetBytes(Prefix + OneLine(reason) + "\n");
 
     /// <summary>Reasons may quote client input: keep them one short line of printable characters.</summary>
     private static string OneLine(string reason)

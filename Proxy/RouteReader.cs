@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
 using OpenSandbox.Ingress.Configuration;
 
 namespace OpenSandbox.Ingress.Proxy;
@@ -9,15 +10,20 @@ internal sealed class RouteReader(RoutingMode mode)
 {
     public RouteParseResult Read(HttpContext context)
     {
-        var target = OriginFormTarget(context);
-        return mode == RoutingMode.Uri ? PathRouteParser.Parse(target) : ReadFromHeaders(context.Request.Headers, target);
+        var headers = context.Request.Headers;
+        return Read(OriginFormTarget(context), name => headers[name]);
     }
 
-    private static RouteParseResult ReadFromHeaders(IHeaderDictionary headers, string pathAndQuery)
+    /// <param name="pathAndQuery">The origin-form request target, as received.</param>
+    /// <param name="header">Every value of one request header, by name.</param>
+    public RouteParseResult Read(string pathAndQuery, Func<string, StringValues> header) =>
+        mode == RoutingMode.Uri ? PathRouteParser.Parse(pathAndQuery) : ReadFromHeaders(header, pathAndQuery);
+
+    private static RouteParseResult ReadFromHeaders(Func<string, StringValues> header, string pathAndQuery)
     {
         foreach (var name in (ReadOnlySpan<string>)[IngressHeaders.IngressTo, IngressHeaders.LegacyIngress])
         {
-            var values = headers[name];
+            var values = header(name);
             if (values.Count > 1)
             {
                 return RouteParseResult.Fail($"more than one {name} header");
@@ -29,7 +35,7 @@ internal sealed class RouteReader(RoutingMode mode)
             }
         }
 
-        var host = headers.Host;
+        var host = header(IngressHeaders.Host);
         if (host.Count > 1)
         {
             return RouteParseResult.Fail("more than one Host header");

@@ -37,8 +37,8 @@ public sealed class AccessLogTests
     [Fact]
     public async Task Entries_are_written_by_the_background_writer_in_order()
     {
-        using var output = new StringWriter();
-        var log = new AccessLog(TextWriter.Synchronized(output));
+        using var output = new MemoryStream();
+        var log = new AccessLog(output);
 
         for (var i = 0; i < 1000; i++)
         {
@@ -46,7 +46,7 @@ public sealed class AccessLogTests
         }
 
         await log.DisposeAsync();
-        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = Encoding.UTF8.GetString(output.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(1000, lines.Length);
         Assert.Contains("\"Path\":\"/999\"", lines[^1]);
         Assert.Contains("\"Target\":\"-\"", lines[0]);

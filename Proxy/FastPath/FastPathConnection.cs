@@ -1,0 +1,540 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace OpenSandbox.Ingress.Proxy.FastPath;
+
+/// <summary>One client connection on the fast path: request after request until it closes or hands over to Kestrel.</summary>
+internal sealed class FastPathConnection : IHasDeadline
+{
+    /// <summary>Requests that arrive in pieces larger than this (big heads, big bodies) take Kestrel's path.</summary>
+    private const int MaxBufferedRequest = 128 * 1024;
+    private const int MaxResponseHead = 64 * 1024;
+    private const int ReceiveSize = 16 * 1024;
+
+    private readonly ConnectionContext _connection;
+    private readonly ConnectionDelegate _kestrel;
+    private readonly FastPathProxy _proxy;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly RequestHead _request = new();
+    private readonly ResponseHead _response = new();
+    private readonly Func<string, StringValues> _requestHeader;
+    private readonly IPAddress? _clientAddress;
+    private readonly string? _clientText;
+    private readonly ArrayBufferWriter<byte> _outgoing = new(4096);
+
+    private long _deadline = long.MaxValue;
+    private volatile Phase _phase;
+    private volatile bool _closeRequested;
+    private volatile bool _timedOut;
+    private UpstreamConnection? _upstream;
+
+    public FastPathConnection(ConnectionContext connection, ConnectionDelegate kestrel, FastPathProxy proxy)
+    {
+        _connection = connection;
+        _kestrel = kestrel;
+        _proxy = proxy;
+        _input = connection.Transport.Input;
+        _output = connection.Transport.Output;
+        _requestHeader = _request.Values;
+        if (connection.RemoteEndPoint is IPEndPoint remote)
+        {
+            _clientAddress = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
+            _clientText = _clientAddress.ToString();
+        }
+    }
+
+    private enum Phase
+    {
+        /// <summary>Between requests: the client idle timeout closes the connection.</summary>
+        Idle,
+
+        /// <summary>Waiting for the sandbox's response head: a timeout answers 504.</summary>
+        AwaitingResponse,
+
+        /// <summary>Moving the response: a timeout (sandbox silent, or client not reading) cuts both connections.</summary>
+        Transfer,
+    }
+
+    private enum Next
+    {
+        Continue,
+        Close,
+        Kestrel,
+    }
+
+    public long Deadline => Volatile.Read(ref _deadline);
+
+    public async Task RunAsync()
+    {
+        var deadlines = _proxy.Deadlines;
+        deadlines.Watch(this);
+        var next = Next.Close;
+        try
+        {
+            // Kestrel asks connections to close when it stops: an idle one closes now, a busy one after its response.
+            var closeRequested = _connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+            using (closeRequested.Register(static state => ((FastPathConnection)state!).OnCloseRequested(), this))
+            {
+                do
+                {
+                    next = await ServeOneAsync().ConfigureAwait(false);
+                }
+                while (next == Next.Continue);
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ConnectionAbortedException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The client or the sandbox went away mid-response: nothing more can be said to either.
+            next = Next.Close;
+        }
+        finally
+        {
+            deadlines.Forget(this);
+            _upstream?.Dispose();
+        }
+
+        if (next == Next.Kestrel)
+        {
+            await _kestrel(_connection).ConfigureAwait(false);
+        }
+    }
+
+    public void OnDeadlinePassed()
+    {
+        switch (_phase)
+        {
+            case Phase.Idle:
+                _input.CancelPendingRead();
+                break;
+            case Phase.AwaitingResponse:
+                _timedOut = true;
+                _upstream?.Dispose();
+                break;
+            default:
+                _upstream?.Dispose();
+                _connection.Abort(new ConnectionAbortedException("fast path: transfer timed out"));
+                break;
+        }
+    }
+
+    private void OnCloseRequested()
+    {
+        _closeRequested = true;
+        if (_phase == Phase.Idle)
+        {
+            _input.CancelPendingRead();
+        }
+    }
+
+    private void Arm(Phase phase, TimeSpan timeout)
+    {
+        _phase = phase;
+        Volatile.Write(ref _deadline, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
+    }
+
+    private async ValueTask<Next> ServeOneAsync()
+    {
+        Arm(Phase.Idle, _proxy.Options.ClientIdleTimeout);
+        var read = await _input.ReadAsync().ConfigureAwait(false);
+        var buffer = read.Buffer;
+        if (read.IsCanceled || buffer.IsEmpty || _closeRequested)
+        {
+            // Idle timeout, shutdown, or the client closed.
+            _input.AdvanceTo(buffer.Start, buffer.End);
+            return Next.Close;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var plan = TryPlan(buffer);
+        if (plan is null)
+        {
+            // Nothing consumed: Kestrel reads the same bytes.
+            _input.AdvanceTo(buffer.Start, buffer.Start);
+            return Next.Kestrel;
+        }
+
+        _input.AdvanceTo(buffer.GetPosition(plan.RequestLength));
+        return await ForwardAsync(plan, started).ConfigureAwait(false);
+    }
+
+    /// <summary>Everything decided from memory, and the bytes for the sandbox composed; null hands over to Kestrel.</summary>
+    private Plan? TryPlan(ReadOnlySequence<byte> buffer)
+    {
+        var contiguous = buffer.IsSingleSegment ? buffer.First : buffer.Length <= MaxBufferedRequest ? buffer.ToArray() : default;
+        if (contiguous.IsEmpty || !_request.TryParse(contiguous) || _request.Length + _request.ContentLength > contiguous.Length
+            || !_proxy.Directory.IsSynced || _request.Path == IngressRequestHandler.StatusPath)
+        {
+            return null;
+        }
+
+        var (route, _) = _proxy.RouteReader.Read(_request.Target, _requestHeader);
+        if (route is null || _proxy.Directory.Lookup(route.SandboxId).Record is not
+            { NotReadyReason: null, RequiresSecureAccess: false, DestinationBase: { } destinationBase })
+        {
+            return null;
+        }
+
+        var (pathAndQuery, forwardedPrefix) = route.Forwarded(readSigned: false);
+        if (!string.Equals(_requestHeader(IngressHeaders.AccessRenew), IngressHeaders.AccessRenewSkip, StringComparison.OrdinalIgnoreCase))
+        {
+            _proxy.RenewIntents.Observe(route.SandboxId, route.Port, pathAndQuery);
+        }
+
+        var destination = _proxy.Pool.For(destinationBase + ":" + route.Port.ToString(CultureInfo.InvariantCulture));
+        ComposeRequest(contiguous.Span, destination, pathAndQuery, forwardedPrefix);
+        return new Plan(route.SandboxId, destination, _request.Method, _request.Path, _request.IsHead,
+            _request.WantsClose, _request.Length + _request.ContentLength);
+    }
+
+    /// <summary>SPEC §7 on the wire: target kept, routing and secure-access headers dropped, Host and X-Forwarded-* set.</summary>
+    private void ComposeRequest(ReadOnlySpan<byte> received, Destination destination, string pathAndQuery, string? forwardedPrefix)
+    {
+        var writer = _outgoing;
+        writer.ResetWrittenCount();
+        Append(writer, _request.Method);
+        Append(writer, " ");
+        Append(writer, pathAndQuery);
+        ResponseHead.Write(writer, " HTTP/1.1\r\n"u8);
+        ResponseHead.Write(writer, destination.HostLine);
+        foreach (var header in _request.Headers)
+        {
+            if (header.Kind is HeaderKind.Forwarded or HeaderKind.ContentLength)
+            {
+                ResponseHead.Write(writer, _request.Line(header));
+            }
+        }
+
+        var forwardedFor = _request.Values(IngressHeaders.ForwardedFor);
+        if (_clientText is not null)
+        {
+            AppendHeader(writer, IngressHeaders.ForwardedFor, forwardedFor.Count == 0 ? _clientText : forwardedFor.ToString() + ", " + _clientText);
+        }
+
+        AppendHeader(writer, IngressHeaders.ForwardedProto, "http");
+        AppendHeader(writer, IngressHeaders.ForwardedHost, _request.Values(IngressHeaders.Host).ToString());
+        if (forwardedPrefix is not null)
+        {
+            AppendHeader(writer, IngressHeaders.ForwardedPrefix, forwardedPrefix);
+        }
+
+        ResponseHead.Write(writer, "\r\n"u8);
+        ResponseHead.Write(writer, received.Slice(_request.Length, _request.ContentLength));
+    }
+
+    private static void AppendHeader(ArrayBufferWriter<byte> writer, string name, string value)
+    {
+        Append(writer, name);
+        Append(writer, ": ");
+        Append(writer, value);
+        ResponseHead.Write(writer, "\r\n"u8);
+    }
+
+    private static void Append(ArrayBufferWriter<byte> writer, string ascii)
+    {
+        var written = Encoding.Latin1.GetBytes(ascii, writer.GetSpan(ascii.Length));
+        writer.Advance(written);
+    }
+
+    private async ValueTask<Next> ForwardAsync(Plan plan, long started)
+    {
+        var (status, failure) = await SendAndReadHeadAsync(plan).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            _proxy.LogForwardingFailed(plan.SandboxId, failure);
+            var closeClient = plan.ClientWantsClose || _closeRequested;
+            await WriteErrorAsync(status, status == StatusCodes.Status504GatewayTimeout
+                ? $"sandbox {plan.SandboxId} did not answer in time"
+                : $"sandbox {plan.SandboxId} is unreachable", plan.IsHead, closeClient).ConfigureAwait(false);
+            _proxy.Log(plan.Method, plan.Path, plan.Destination.Name, status, Stopwatch.GetElapsedTime(started), _clientAddress);
+            return closeClient ? Next.Close : Next.Continue;
+        }
+
+        var upstream = _upstream!;
+        var closeAfter = plan.ClientWantsClose || _closeRequested;
+        _response.WriteForClient(_output, closeAfter);
+        bool complete, reusable;
+        try
+        {
+            (complete, reusable) = await CopyBodyAsync(upstream).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The sandbox reset the connection mid-body, or a transfer timeout closed it.
+            (complete, reusable) = (false, false);
+        }
+
+        _phase = Phase.Idle;
+        Volatile.Write(ref _deadline, long.MaxValue);
+        _upstream = null;
+        if (complete && reusable)
+        {
+            _proxy.Pool.Return(plan.Destination, upstream);
+        }
+        else
+        {
+            upstream.Dispose();
+        }
+
+        _proxy.Log(plan.Method, plan.Path, plan.Destination.Name, status, Stopwatch.GetElapsedTime(started), _clientAddress);
+        if (!complete)
+        {
+            _proxy.LogClientGone(plan.SandboxId);
+            _connection.Abort(new ConnectionAbortedException("fast path: response cut short"));
+            return Next.Close;
+        }
+
+        return closeAfter ? Next.Close : Next.Continue;
+    }
+
+    /// <returns>The final response status, or an error status and what went wrong.</returns>
+    private async ValueTask<(int Status, string? Failure)> SendAndReadHeadAsync(Plan plan)
+    {
+        var pool = _proxy.Pool;
+        for (var attempt = 0; ; attempt++)
+        {
+            UpstreamConnection upstream;
+            try
+            {
+                upstream = pool.TryRent(plan.Destination) ?? await pool.ConnectAsync(plan.Destination, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                _proxy.Metrics.UpstreamConnectFailed();
+                return (StatusCodes.Status502BadGateway, e.Message);
+            }
+            catch (TimeoutException e)
+            {
+                return (StatusCodes.Status504GatewayTimeout, e.Message);
+            }
+
+            _upstream = upstream;
+            _timedOut = false;
+            Arm(Phase.AwaitingResponse, _proxy.Options.UpstreamResponseTimeout ?? _proxy.Options.UpstreamIdleTimeout);
+            var received = 0;
+            try
+            {
+                await upstream.Socket.SendAsync(_outgoing.WrittenMemory, SocketFlags.None).ConfigureAwait(false);
+                while (true)
+                {
+                    if (received == upstream.Buffer.Length)
+                    {
+                        if (received >= MaxResponseHead)
+                        {
+                            return Fail($"response head larger than {MaxResponseHead / 1024} KiB");
+                        }
+
+                        upstream.GrowBuffer(received);
+                    }
+
+                    var count = await upstream.Socket.ReceiveAsync(upstream.Buffer.AsMemory(received), SocketFlags.None).ConfigureAwait(false);
+                    if (count == 0)
+                    {
+                        if (received == 0 && upstream.WasReused && attempt == 0)
+                        {
+                            break;
+                        }
+
+                        return Fail("connection closed before a complete response head");
+                    }
+
+                    received += count;
+                    var outcome = _response.TryParse(upstream.Buffer, received, plan.IsHead);
+                    if (outcome == ResponseHead.Outcome.Invalid)
+                    {
+                        return Fail("malformed response head");
+                    }
+
+                    if (outcome == ResponseHead.Outcome.Incomplete)
+                    {
+                        continue;
+                    }
+
+                    if (!_response.IsInterim)
+                    {
+                        Arm(Phase.Transfer, _proxy.Options.UpstreamIdleTimeout);
+                        upstream.Filled = received;
+                        return (_response.StatusCode, null);
+                    }
+
+                    // 103 Early Hints and the like go to the client at once; the final head follows.
+                    _response.WriteForClient(_output, closeClient: false);
+                    await _output.FlushAsync().ConfigureAwait(false);
+                    received -= _response.Length;
+                    upstream.Buffer.AsSpan(_response.Length, received).CopyTo(upstream.Buffer);
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                if (_timedOut)
+                {
+                    return Fail("no response head in time", StatusCodes.Status504GatewayTimeout);
+                }
+
+                if (!(received == 0 && upstream.WasReused && attempt == 0))
+                {
+                    return Fail(e.Message);
+                }
+            }
+
+            // A pooled connection the sandbox had closed: once more on a new one, as SocketsHttpHandler does.
+            upstream.Dispose();
+            _upstream = null;
+        }
+
+        (int, string?) Fail(string reason, int status = StatusCodes.Status502BadGateway)
+        {
+            _upstream?.Dispose();
+            _upstream = null;
+            return (status, _timedOut ? "no response head in time" : reason);
+        }
+    }
+
+    /// <returns>Whether the whole body reached the client, and whether the sandbox connection can be reused.</returns>
+    private async ValueTask<(bool Complete, bool Reusable)> CopyBodyAsync(UpstreamConnection upstream)
+    {
+        var head = _response;
+        var extra = upstream.Buffer.AsMemory(head.Length, upstream.Filled - head.Length);
+        var reusable = head.Reusable;
+        switch (head.Framing)
+        {
+            case BodyFraming.None:
+                return (await FlushAsync().ConfigureAwait(false), reusable && extra.IsEmpty);
+            case BodyFraming.ContentLength:
+                {
+                    var remaining = head.ContentLength;
+                    var first = (int)Math.Min(remaining, extra.Length);
+                    ResponseHead.Write(_output, extra.Span[..first]);
+                    remaining -= first;
+                    reusable &= first == extra.Length;
+                    while (remaining > 0)
+                    {
+                        if (!await FlushAsync().ConfigureAwait(false))
+                        {
+                            return (false, false);
+                        }
+
+                        var memory = _output.GetMemory(ReceiveSize);
+                        var count = await upstream.Socket.ReceiveAsync(memory[..(int)Math.Min(memory.Length, remaining)], SocketFlags.None)
+                            .ConfigureAwait(false);
+                        if (count == 0)
+                        {
+                            return (false, false);
+                        }
+
+                        _output.Advance(count);
+                        remaining -= count;
+                    }
+
+                    return (await FlushAsync().ConfigureAwait(false), reusable);
+                }
+
+            case BodyFraming.Chunked:
+                {
+                    var scanner = default(ChunkedBodyScanner);
+                    var body = scanner.Scan(extra.Span);
+                    ResponseHead.Write(_output, extra.Span[..body]);
+                    reusable &= body == extra.Length;
+                    while (!scanner.IsDone && !scanner.IsInvalid)
+                    {
+                        if (!await FlushAsync().ConfigureAwait(false))
+                        {
+                            return (false, false);
+                        }
+
+                        var memory = _output.GetMemory(ReceiveSize);
+                        var count = await upstream.Socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
+                        if (count == 0)
+                        {
+                            return (false, false);
+                        }
+
+                        body = scanner.Scan(memory.Span[..count]);
+                        _output.Advance(body);
+                        reusable &= body == count;
+                    }
+
+                    return scanner.IsInvalid ? (false, false) : (await FlushAsync().ConfigureAwait(false), reusable);
+                }
+
+            default:
+                {
+                    // The sandbox ends the body by closing; the client gets it chunked and keeps its connection.
+                    WriteChunk(extra.Span);
+                    while (true)
+                    {
+                        if (!await FlushAsync().ConfigureAwait(false))
+                        {
+                            return (false, false);
+                        }
+
+                        var count = await upstream.Socket.ReceiveAsync(upstream.Buffer, SocketFlags.None).ConfigureAwait(false);
+                        if (count == 0)
+                        {
+                            ResponseHead.Write(_output, "0\r\n\r\n"u8);
+                            return (await FlushAsync().ConfigureAwait(false), false);
+                        }
+
+                        WriteChunk(upstream.Buffer.AsSpan(0, count));
+                    }
+                }
+        }
+    }
+
+    private void WriteChunk(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
+        ResponseHead.Write(_output, Encoding.ASCII.GetBytes(data.Length.ToString("x", CultureInfo.InvariantCulture) + "\r\n"));
+        ResponseHead.Write(_output, data);
+        ResponseHead.Write(_output, "\r\n"u8);
+    }
+
+    /// <returns>False when the client has gone.</returns>
+    private async ValueTask<bool> FlushAsync()
+    {
+        var pending = _output.UnflushedBytes;
+        var minRate = _proxy.Options.MinClientDataRate;
+        Arm(Phase.Transfer, minRate > 0
+            ? MinRateGrace + TimeSpan.FromSeconds((double)pending / minRate)
+            : _proxy.Options.UpstreamIdleTimeout);
+        var result = await _output.FlushAsync().ConfigureAwait(false);
+        Arm(Phase.Transfer, _proxy.Options.UpstreamIdleTimeout);
+        return !result.IsCompleted && !result.IsCanceled;
+    }
+
+    /// <summary>Kestrel's grace period before a minimum data rate applies.</summary>
+    private static readonly TimeSpan MinRateGrace = TimeSpan.FromSeconds(5);
+
+    private async ValueTask WriteErrorAsync(int status, string reason, bool isHead, bool closeClient)
+    {
+        var body = ErrorResponse.Body(reason);
+        var head = $"HTTP/1.1 {status} {(status == StatusCodes.Status504GatewayTimeout ? "Gateway Timeout" : "Bad Gateway")}\r\n"
+            + $"Content-Type: {ErrorResponse.ContentType}\r\nContent-Length: {body.Length}\r\n"
+            + (closeClient ? "Connection: close\r\n" : "") + "\r\n";
+        ResponseHead.Write(_output, Encoding.ASCII.GetBytes(head));
+        if (!isHead)
+        {
+            ResponseHead.Write(_output, body);
+        }
+
+        await _output.FlushAsync().ConfigureAwait(false);
+    }
+
+    /// <param name="RequestLength">Bytes of the client's request, head and body.</param>
+    private sealed record Plan(string SandboxId, Destination Destination, string Method, string Path, bool IsHead, bool ClientWantsClose,
+        int RequestLength);
+
+}

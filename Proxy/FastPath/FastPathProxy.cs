@@ -1,0 +1,60 @@
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Logging;
+using OpenSandbox.Ingress.Metrics;
+using OpenSandbox.Ingress.RenewIntent;
+using OpenSandbox.Ingress.Sandbox;
+
+namespace OpenSandbox.Ingress.Proxy.FastPath;
+
+/// <summary>
+/// The HTTP/1.1 fast path, a Kestrel connection middleware on the main port. It forwards the common request (a known
+/// method, a plain target, a body already received in full, an open and ready sandbox) between the client connection
+/// and a pooled sandbox connection itself, without building an <c>HttpContext</c>, an <c>HttpRequestMessage</c> or a
+/// header dictionary: on two cores that per-request work, not the network, was what kept the ingress behind nginx.
+/// Every other request (upgrades, streamed or chunked uploads, secure sandboxes, errors, health probes, anything
+/// unusual) hands the connection to Kestrel's HTTP/1.1 pipeline and the full handler, untouched bytes included,
+/// so those keep the exact behaviour they had.
+/// </summary>
+internal sealed partial class FastPathProxy(
+    IngressOptions options,
+    RouteReader routeReader,
+    SandboxDirectory directory,
+    IRenewIntents renewIntents,
+    AccessLog? accessLog,
+    IngressMetrics metrics,
+    TimeProvider time,
+    UpstreamPool pool,
+    ConnectionDeadlines deadlines,
+    ILogger<FastPathProxy> logger)
+{
+    public IngressOptions Options { get; } = options;
+
+    public RouteReader RouteReader { get; } = routeReader;
+
+    public SandboxDirectory Directory { get; } = directory;
+
+    public IRenewIntents RenewIntents { get; } = renewIntents;
+
+    public IngressMetrics Metrics { get; } = metrics;
+
+    public UpstreamPool Pool { get; } = pool;
+
+    public ConnectionDeadlines Deadlines { get; } = deadlines;
+
+    public Task RunAsync(ConnectionContext connection, ConnectionDelegate kestrel) => new FastPathConnection(connection, kestrel, this).RunAsync();
+
+    public void Log(string method, string path, string? target, int status, TimeSpan elapsed, IPAddress? client)
+    {
+        Metrics.RequestCompleted(status, elapsed);
+        accessLog?.Write(new AccessLogEntry(time.GetUtcNow(), method, path, target, status, elapsed.TotalMilliseconds, client));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to sandbox {SandboxId} failed: {Detail}")]
+    public partial void LogForwardingFailed(string sandboxId, string detail);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Client went away while forwarding to sandbox {SandboxId}")]
+    public partial void LogClientGone(string sandboxId);
+}
