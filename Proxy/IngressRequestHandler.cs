@@ -17,9 +17,7 @@ namespace OpenSandbox.Ingress.Proxy;
 /// Everything before the forward is answered from memory. <paramref name="accessLog"/> is null below <c>info</c>.
 /// </summary>
 internal sealed partial class IngressRequestHandler(
-    RouteReader routeReader,
-    SandboxDirectory directory,
-    AccessGuard accessGuard,
+    RequestRouter router,
     IRenewIntents renewIntents,
     IHttpForwarder forwarder,
     UpstreamClient upstream,
@@ -38,7 +36,7 @@ internal sealed partial class IngressRequestHandler(
         if (request.Path.Value == StatusPath && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
         {
             return drain.IsDraining ? ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "draining")
-                : directory.IsSynced ? WritePlainAsync(context, StatusCodes.Status200OK, "OK")
+                : router.IsSynced ? WritePlainAsync(context, StatusCodes.Status200OK, "OK")
                 : ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "cache not synced");
         }
 
@@ -50,7 +48,7 @@ internal sealed partial class IngressRequestHandler(
         var started = Stopwatch.GetTimestamp();
         var target = await ProxyAsync(context).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(started);
-        metrics.RequestCompleted(context.Response.StatusCode, elapsed);
+        metrics.RequestCompleted(context.Response.StatusCode, elapsed, fastPath: false);
         if (accessLog is not null)
         {
             var request = context.Request;
@@ -69,53 +67,24 @@ internal sealed partial class IngressRequestHandler(
             return null;
         }
 
-        if (!directory.IsSynced)
+        // 2. Route, sandbox and access, from memory.
+        var headers = context.Request.Headers;
+        var decision = router.Decide(RouteReader.OriginFormTarget(context), name => headers[name]);
+        if (!decision.IsForward)
         {
-            await ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "cache not synced").ConfigureAwait(false);
+            await ErrorResponse.WriteAsync(context, decision.Status, decision.Reason!).ConfigureAwait(false);
             return null;
         }
 
-        // 2. Route and sandbox, from memory.
-        var (route, routeError) = routeReader.Read(context);
-        if (route is null)
+        // 3. Renew intent (queued, never waited for), then forward.
+        var route = decision.Route!;
+        if (!string.Equals(headers[IngressHeaders.AccessRenew], IngressHeaders.AccessRenewSkip, StringComparison.OrdinalIgnoreCase))
         {
-            await ErrorResponse.WriteAsync(context, StatusCodes.Status400BadRequest, routeError!).ConfigureAwait(false);
-            return null;
+            renewIntents.Observe(route.SandboxId, route.Port, decision.PathAndQuery!);
         }
 
-        var lookup = directory.Lookup(route.SandboxId);
-        if (lookup.Record is not { } sandbox)
-        {
-            await (lookup.IsAmbiguous
-                ? ErrorResponse.WriteAsync(context, StatusCodes.Status502BadGateway,
-                    $"sandbox {route.SandboxId} exists in more than one namespace ({string.Join(", ", lookup.AmbiguousNamespaces!)})")
-                : ErrorResponse.WriteAsync(context, StatusCodes.Status404NotFound, $"sandbox {route.SandboxId} not found")).ConfigureAwait(false);
-            return null;
-        }
-
-        if (sandbox.NotReadyReason is { } notReady)
-        {
-            await ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"{notReady}: {route.SandboxId}").ConfigureAwait(false);
-            return null;
-        }
-
-        // 3. Secure access.
-        var access = accessGuard.Check(sandbox.AccessToken, route, context.Request.Headers);
-        if (!access.IsAllowed)
-        {
-            await ErrorResponse.WriteAsync(context, access.StatusCode, access.Reason!).ConfigureAwait(false);
-            return null;
-        }
-
-        // 4. Renew intent (queued, never waited for), then forward.
-        var (pathAndQuery, forwardedPrefix) = route.Forwarded(access.ReadSigned);
-        if (!string.Equals(context.Request.Headers[IngressHeaders.AccessRenew], IngressHeaders.AccessRenewSkip, StringComparison.OrdinalIgnoreCase))
-        {
-            renewIntents.Observe(route.SandboxId, route.Port, pathAndQuery);
-        }
-
-        var destination = sandbox.DestinationBase + ":" + route.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var transformer = new ForwardingTransformer(pathAndQuery, forwardedPrefix);
+        var destination = decision.Destination!;
+        var transformer = new ForwardingTransformer(decision.PathAndQuery!, decision.ForwardedPrefix);
         var upgrade = webSockets.TryTrack(context);
         if (upgrade)
         {

@@ -8,12 +8,6 @@ namespace OpenSandbox.Ingress.Proxy;
 /// <summary>Reads the route of a request in the configured mode (SPEC §4).</summary>
 internal sealed class RouteReader(RoutingMode mode)
 {
-    public RouteParseResult Read(HttpContext context)
-    {
-        var headers = context.Request.Headers;
-        return Read(OriginFormTarget(context), name => headers[name]);
-    }
-
     /// <param name="pathAndQuery">The origin-form request target, as received.</param>
     /// <param name="header">Every value of one request header, by name.</param>
     public RouteParseResult Read(string pathAndQuery, Func<string, StringValues> header) =>
@@ -50,7 +44,7 @@ internal sealed class RouteReader(RoutingMode mode)
     /// The path and query exactly as the client sent them (Kestrel's decoded <c>Path</c> would lose
     /// <c>%2F</c> and normalise <c>..</c>). An absolute-form target keeps only its path and query.
     /// </summary>
-    private static string OriginFormTarget(HttpContext context)
+    public static string OriginFormTarget(HttpContext context)
     {
         var raw = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
         if (raw.StartsWith('/'))

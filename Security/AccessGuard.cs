@@ -13,14 +13,16 @@ namespace OpenSandbox.Ingress.Security;
 /// </summary>
 internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time)
 {
-    public AccessDecision Check(string? accessToken, SandboxRoute route, IHeaderDictionary requestHeaders)
+    /// <param name="header">Every value of one request header, by name.</param>
+    public AccessDecision Check(string? accessToken, SandboxRoute route, Func<string, StringValues> header)
     {
         if (accessToken is null)
         {
             return AccessDecision.Allow(readSigned: false);
         }
 
-        if (requestHeaders.TryGetValue(IngressHeaders.SecureAccess, out var presented))
+        var presented = header(IngressHeaders.SecureAccess);
+        if (presented.Count > 0)
         {
             // URI mode strips a signed-shaped prefix even when the header, not the signature, authorised the request.
             var stripSignedPrefix = route.Signature is { } signature && signature.IsWellFormed(out _);

@@ -8,6 +8,7 @@ using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath;
@@ -164,36 +165,47 @@ internal sealed class FastPathConnection : IHasDeadline
         }
 
         _input.AdvanceTo(buffer.GetPosition(plan.RequestLength));
+        if (plan.Destination is null)
+        {
+            await WriteAnswerAsync(plan.Status, plan.Reason!, plan).ConfigureAwait(false);
+            _proxy.Log(plan.Method, plan.Path, null, plan.Status, Stopwatch.GetElapsedTime(started), _clientAddress);
+            return plan.ClientWantsClose || _closeRequested ? Next.Close : Next.Continue;
+        }
+
         return await ForwardAsync(plan, started).ConfigureAwait(false);
     }
 
-    /// <summary>Everything decided from memory, and the bytes for the sandbox composed; null hands over to Kestrel.</summary>
+    /// <summary>
+    /// Everything decided from memory, and for a forward the bytes for the sandbox composed; null hands the
+    /// connection over to Kestrel.
+    /// </summary>
     private Plan? TryPlan(ReadOnlySequence<byte> buffer)
     {
         var contiguous = buffer.IsSingleSegment ? buffer.First : buffer.Length <= MaxBufferedRequest ? buffer.ToArray() : default;
         if (contiguous.IsEmpty || !_request.TryParse(contiguous) || _request.Length + _request.ContentLength > contiguous.Length
-            || !_proxy.Directory.IsSynced || _request.Path == IngressRequestHandler.StatusPath)
+            || _request.Path == IngressRequestHandler.StatusPath)
         {
             return null;
         }
 
-        var (route, _) = _proxy.RouteReader.Read(_request.Target, _requestHeader);
-        if (route is null || _proxy.Directory.Lookup(route.SandboxId).Record is not
-            { NotReadyReason: null, RequiresSecureAccess: false, DestinationBase: { } destinationBase })
+        var requestLength = _request.Length + _request.ContentLength;
+        var decision = _proxy.Router.Decide(_request.Target, _requestHeader);
+        if (!decision.IsForward)
         {
-            return null;
+            return new Plan(decision.Status, decision.Reason, null, null, _request.Method, _request.Path, _request.IsHead, _request.WantsClose,
+                requestLength);
         }
 
-        var (pathAndQuery, forwardedPrefix) = route.Forwarded(readSigned: false);
+        var route = decision.Route!;
         if (!string.Equals(_requestHeader(IngressHeaders.AccessRenew), IngressHeaders.AccessRenewSkip, StringComparison.OrdinalIgnoreCase))
         {
-            _proxy.RenewIntents.Observe(route.SandboxId, route.Port, pathAndQuery);
+            _proxy.RenewIntents.Observe(route.SandboxId, route.Port, decision.PathAndQuery!);
         }
 
-        var destination = _proxy.Pool.For(destinationBase + ":" + route.Port.ToString(CultureInfo.InvariantCulture));
-        ComposeRequest(contiguous.Span, destination, pathAndQuery, forwardedPrefix);
-        return new Plan(route.SandboxId, destination, _request.Method, _request.Path, _request.IsHead,
-            _request.WantsClose, _request.Length + _request.ContentLength);
+        var destination = _proxy.Pool.For(decision.Destination!);
+        ComposeRequest(contiguous.Span, destination, decision.PathAndQuery!, decision.ForwardedPrefix);
+        return new Plan(0, null, route.SandboxId, destination, _request.Method, _request.Path, _request.IsHead, _request.WantsClose,
+            requestLength);
     }
 
     /// <summary>SPEC §7 on the wire: target kept, routing and secure-access headers dropped, Host and X-Forwarded-* set.</summary>
@@ -250,13 +262,12 @@ internal sealed class FastPathConnection : IHasDeadline
         var (status, failure) = await SendAndReadHeadAsync(plan).ConfigureAwait(false);
         if (failure is not null)
         {
-            _proxy.LogForwardingFailed(plan.SandboxId, failure);
-            var closeClient = plan.ClientWantsClose || _closeRequested;
-            await WriteErrorAsync(status, status == StatusCodes.Status504GatewayTimeout
+            _proxy.LogForwardingFailed(plan.SandboxId!, failure);
+            await WriteAnswerAsync(status, status == StatusCodes.Status504GatewayTimeout
                 ? $"sandbox {plan.SandboxId} did not answer in time"
-                : $"sandbox {plan.SandboxId} is unreachable", plan.IsHead, closeClient).ConfigureAwait(false);
-            _proxy.Log(plan.Method, plan.Path, plan.Destination.Name, status, Stopwatch.GetElapsedTime(started), _clientAddress);
-            return closeClient ? Next.Close : Next.Continue;
+                : $"sandbox {plan.SandboxId} is unreachable", plan).ConfigureAwait(false);
+            _proxy.Log(plan.Method, plan.Path, plan.Destination!.Name, status, Stopwatch.GetElapsedTime(started), _clientAddress);
+            return plan.ClientWantsClose || _closeRequested ? Next.Close : Next.Continue;
         }
 
         var upstream = _upstream!;
@@ -278,17 +289,17 @@ internal sealed class FastPathConnection : IHasDeadline
         _upstream = null;
         if (complete && reusable)
         {
-            _proxy.Pool.Return(plan.Destination, upstream);
+            _proxy.Pool.Return(plan.Destination!, upstream);
         }
         else
         {
             upstream.Dispose();
         }
 
-        _proxy.Log(plan.Method, plan.Path, plan.Destination.Name, status, Stopwatch.GetElapsedTime(started), _clientAddress);
+        _proxy.Log(plan.Method, plan.Path, plan.Destination!.Name, status, Stopwatch.GetElapsedTime(started), _clientAddress);
         if (!complete)
         {
-            _proxy.LogClientGone(plan.SandboxId);
+            _proxy.LogClientGone(plan.SandboxId!);
             _connection.Abort(new ConnectionAbortedException("fast path: response cut short"));
             return Next.Close;
         }
@@ -305,7 +316,7 @@ internal sealed class FastPathConnection : IHasDeadline
             UpstreamConnection upstream;
             try
             {
-                upstream = pool.TryRent(plan.Destination) ?? await pool.ConnectAsync(plan.Destination, CancellationToken.None).ConfigureAwait(false);
+                upstream = pool.TryRent(plan.Destination!) ?? await pool.ConnectAsync(plan.Destination!, CancellationToken.None).ConfigureAwait(false);
             }
             catch (SocketException e)
             {
@@ -518,14 +529,15 @@ internal sealed class FastPathConnection : IHasDeadline
     /// <summary>Kestrel's grace period before a minimum data rate applies.</summary>
     private static readonly TimeSpan MinRateGrace = TimeSpan.FromSeconds(5);
 
-    private async ValueTask WriteErrorAsync(int status, string reason, bool isHead, bool closeClient)
+    /// <summary>The ingress's own answer (SPEC §5), the same line the full handler writes.</summary>
+    private async ValueTask WriteAnswerAsync(int status, string reason, Plan plan)
     {
         var body = ErrorResponse.Body(reason);
-        var head = $"HTTP/1.1 {status} {(status == StatusCodes.Status504GatewayTimeout ? "Gateway Timeout" : "Bad Gateway")}\r\n"
-            + $"Content-Type: {ErrorResponse.ContentType}\r\nContent-Length: {body.Length}\r\n"
-            + (closeClient ? "Connection: close\r\n" : "") + "\r\n";
+        var connection = plan.ClientWantsClose || _closeRequested ? "Connection: close\r\n" : "";
+        var head = string.Create(CultureInfo.InvariantCulture, $"HTTP/1.1 {status} {ReasonPhrases.GetReasonPhrase(status)}\r\n"
+            + $"Content-Type: {ErrorResponse.ContentType}\r\nContent-Length: {body.Length}\r\n{connection}\r\n");
         ResponseHead.Write(_output, Encoding.ASCII.GetBytes(head));
-        if (!isHead)
+        if (!plan.IsHead)
         {
             ResponseHead.Write(_output, body);
         }
@@ -533,8 +545,9 @@ internal sealed class FastPathConnection : IHasDeadline
         await _output.FlushAsync().ConfigureAwait(false);
     }
 
+    /// <summary>What to do with one request: answer it (<paramref name="Status"/>, <paramref name="Reason"/>) or forward it.</summary>
     /// <param name="RequestLength">Bytes of the client's request, head and body.</param>
-    private sealed record Plan(string SandboxId, Destination Destination, string Method, string Path, bool IsHead, bool ClientWantsClose,
-        int RequestLength);
+    private sealed record Plan(int Status, string? Reason, string? SandboxId, Destination? Destination, string Method, string Path, bool IsHead,
+        bool ClientWantsClose, int RequestLength);
 
 }

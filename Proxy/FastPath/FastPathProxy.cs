@@ -5,23 +5,21 @@ using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.RenewIntent;
-using OpenSandbox.Ingress.Sandbox;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath;
 
 /// <summary>
-/// The HTTP/1.1 fast path, a Kestrel connection middleware on the main port. It forwards the common request (a known
-/// method, a plain target, a body already received in full, an open and ready sandbox) between the client connection
-/// and a pooled sandbox connection itself, without building an <c>HttpContext</c>, an <c>HttpRequestMessage</c> or a
-/// header dictionary: on two cores that per-request work, not the network, was what kept the ingress behind nginx.
-/// Every other request (upgrades, streamed or chunked uploads, secure sandboxes, errors, health probes, anything
-/// unusual) hands the connection to Kestrel's HTTP/1.1 pipeline and the full handler, untouched bytes included,
-/// so those keep the exact behaviour they had.
+/// The HTTP/1.1 fast path, a Kestrel connection middleware on the main port. It serves the common request (a known
+/// method, a plain target, a body already received in full) itself: the routing decision is the full handler's
+/// (<see cref="RequestRouter"/>), the ingress's own answers are the same lines, and forwarding goes over a pooled sandbox
+/// connection without building an <c>HttpContext</c>, an <c>HttpRequestMessage</c> or a header dictionary: on two
+/// cores that per-request work, not the network, kept the ingress behind nginx. Every other request (upgrades,
+/// streamed or chunked uploads, health probes, anything unusual) hands the connection to Kestrel's HTTP/1.1 pipeline
+/// and the full handler, untouched bytes included, so those keep the exact behaviour they had.
 /// </summary>
 internal sealed partial class FastPathProxy(
     IngressOptions options,
-    RouteReader routeReader,
-    SandboxDirectory directory,
+    RequestRouter router,
     IRenewIntents renewIntents,
     AccessLog? accessLog,
     IngressMetrics metrics,
@@ -32,9 +30,7 @@ internal sealed partial class FastPathProxy(
 {
     public IngressOptions Options { get; } = options;
 
-    public RouteReader RouteReader { get; } = routeReader;
-
-    public SandboxDirectory Directory { get; } = directory;
+    public RequestRouter Router { get; } = router;
 
     public IRenewIntents RenewIntents { get; } = renewIntents;
 
@@ -48,7 +44,7 @@ internal sealed partial class FastPathProxy(
 
     public void Log(string method, string path, string? target, int status, TimeSpan elapsed, IPAddress? client)
     {
-        Metrics.RequestCompleted(status, elapsed);
+        Metrics.RequestCompleted(status, elapsed, fastPath: true);
         accessLog?.Write(new AccessLogEntry(time.GetUtcNow(), method, path, target, status, elapsed.TotalMilliseconds, client));
     }
 

@@ -34,10 +34,17 @@ public sealed partial class MetricsTests : IAsyncLifetime
         await _backend.DisposeAsync();
     }
 
-    private async Task<HttpStatusCode> SendAsync(string routingKey)
+    /// <param name="http10">HTTP/1.0 is not the fast path's: the full handler answers.</param>
+    private async Task<HttpStatusCode> SendAsync(string routingKey, bool http10 = false)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_ingress.BaseAddress, "/metrics"));
         request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", routingKey);
+        if (http10)
+        {
+            request.Version = HttpVersion.Version10;
+            request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
         return response.StatusCode;
     }
@@ -92,13 +99,16 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, await SendAsync($"nobody-{_backend.Port}"));
         Assert.Equal(HttpStatusCode.BadRequest, await SendAsync("no-port"));
         Assert.Equal(HttpStatusCode.BadGateway, await SendAsync($"measured-{closedPort}"));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync($"measured-{_backend.Port}", http10: true));
 
         var metrics = await ScrapeAsync();
 
-        Assert.Equal(3, metrics["opensandbox_ingress_requests_total{mode=\"header\",status_class=\"2xx\"}"]);
-        Assert.Equal(3, metrics["opensandbox_ingress_requests_total{mode=\"header\",status_class=\"4xx\"}"]);
-        Assert.Equal(1, metrics["opensandbox_ingress_requests_total{mode=\"header\",status_class=\"5xx\"}"]);
-        Assert.Equal(3, metrics["opensandbox_ingress_request_duration_seconds_count{mode=\"header\",status_class=\"2xx\"}"]);
+        // Plain HTTP/1.1 requests take the fast path, whatever their outcome; the HTTP/1.0 one the full handler.
+        Assert.Equal(3, metrics["opensandbox_ingress_requests_total{handler=\"fast\",mode=\"header\",status_class=\"2xx\"}"]);
+        Assert.Equal(1, metrics["opensandbox_ingress_requests_total{handler=\"full\",mode=\"header\",status_class=\"2xx\"}"]);
+        Assert.Equal(3, metrics["opensandbox_ingress_requests_total{handler=\"fast\",mode=\"header\",status_class=\"4xx\"}"]);
+        Assert.Equal(1, metrics["opensandbox_ingress_requests_total{handler=\"fast\",mode=\"header\",status_class=\"5xx\"}"]);
+        Assert.Equal(3, metrics["opensandbox_ingress_request_duration_seconds_count{handler=\"fast\",mode=\"header\",status_class=\"2xx\"}"]);
         Assert.Equal(1, metrics["opensandbox_ingress_upstream_connect_failures_total{}"]);
         Assert.Equal(2, metrics["opensandbox_ingress_sandboxes{}"]);
         Assert.Equal(1, metrics["opensandbox_ingress_cache_synced{}"]);
@@ -107,7 +117,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Single(metrics, m => m.Key.StartsWith("opensandbox_ingress_build_info{", StringComparison.Ordinal) && m.Value == 1);
         Assert.DoesNotContain(metrics.Keys, k => k.Contains("measured", StringComparison.Ordinal));
         Assert.DoesNotContain(_backend.Requests, r => r.RawTarget == "/metrics" && r.Header("OpenSandbox-Ingress-To") is not null);
-        Assert.Equal(3, _backend.Requests.Count(r => r.RawTarget == "/metrics"));
+        Assert.Equal(4, _backend.Requests.Count(r => r.RawTarget == "/metrics"));
     }
 
     [Fact]

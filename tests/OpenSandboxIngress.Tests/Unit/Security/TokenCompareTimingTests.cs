@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Primitives;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using OpenSandbox.Ingress.Proxy;
@@ -19,8 +20,10 @@ public sealed class TokenCompareTimingTests
         var token = new string('t', 64);
         var guard = new AccessGuard(SecureAccessKeys.None, TimeProvider.System);
         var route = new SandboxRoute("sb", 80, "/");
-        var wrongFirst = new HeaderDictionary { [IngressHeaders.SecureAccess] = "x" + token[1..] };
-        var wrongLast = new HeaderDictionary { [IngressHeaders.SecureAccess] = token[..^1] + "x" };
+        var wrongFirstHeaders = new HeaderDictionary { [IngressHeaders.SecureAccess] = "x" + token[1..] };
+        var wrongLastHeaders = new HeaderDictionary { [IngressHeaders.SecureAccess] = token[..^1] + "x" };
+        Func<string, StringValues> wrongFirst = name => wrongFirstHeaders[name];
+        Func<string, StringValues> wrongLast = name => wrongLastHeaders[name];
         var first = new long[Tries];
         var last = new long[Tries];
 

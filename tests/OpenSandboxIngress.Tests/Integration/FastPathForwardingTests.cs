@@ -1,0 +1,392 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using OpenSandbox.Ingress.Tests.Infrastructure;
+
+namespace OpenSandbox.Ingress.Tests.Integration;
+
+/// <summary>
+/// The HTTP/1.1 fast path against a sandbox that sends exactly scripted bytes: connection reuse, the framings a
+/// sandbox may choose, interim responses, broken responses, pipelining, and the hand-over to the full handler
+/// in the middle of a connection. Requests here are plain, so they take the fast path (MetricsTests counts that).
+/// </summary>
+public sealed class FastPathForwardingTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    private static Task<InProcessIngress> StartIngressAsync(ScriptedBackend backend, TimeSpan? clientIdle = null) =>
+        InProcessIngress.StartAsync(
+            configure: options => clientIdle is { } idle ? options with { ClientIdleTimeout = idle } : options,
+            manifests: new Dictionary<string, string> { ["box.yaml"] = Manifests.BatchSandbox("box") });
+
+    private static string Get(int backendPort, string path, string extraHeaders = "") =>
+        $"GET {path} HTTP/1.1\r\nHost: ingress.test\r\nOpenSandbox-Ingress-To: box-{backendPort}\r\n{extraHeaders}\r\n";
+
+    private static string Ok(string body, string extraHeaders = "") =>
+        $"HTTP/1.1 200 OK\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n{extraHeaders}\r\n{body}";
+
+    [Fact]
+    public async Task Keep_alive_requests_share_one_sandbox_connection()
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("pong")));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        for (var i = 0; i < 20; i++)
+        {
+            await client.SendAsync(Get(backend.Port, $"/ping/{i}"));
+            var response = await client.ReadResponseAsync();
+            Assert.StartsWith("HTTP/1.1 200 OK\r\n", response.Head);
+            Assert.Equal("pong", response.Body);
+            Assert.Contains("Reverse-Proxy-Server-PowerBy: OpenSandbox-ingress\r\n", response.Head);
+        }
+
+        Assert.Equal(20, backend.Requests.Count);
+        Assert.Equal(1, backend.Connections);
+    }
+
+    [Fact]
+    public async Task What_the_sandbox_receives_is_the_spec_rewrite_of_what_the_client_sent()
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("ok")));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        await client.SendAsync($"POST /submit?x=1 HTTP/1.1\r\nHost: public.example\r\nOpenSandbox-Ingress-To: box-{backend.Port}\r\n"
+            + "OpenSandbox-Secure-Access: t\r\nOpenSandbox-Access-Renew: skip\r\nX-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n"
+            + "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\nX-Custom: kept\r\nContent-Length: 5\r\n\r\nhello");
+        Assert.Equal("ok", (await client.ReadResponseAsync()).Body);
+
+        var seen = backend.Requests.Single();
+        Assert.StartsWith("POST /submit?x=1 HTTP/1.1\r\n", seen);
+        Assert.EndsWith("\r\n\r\nhello", seen);
+        var headers = seen.Split("\r\n\r\n")[0].Split("\r\n").Skip(1).ToList();
+        Assert.Contains($"Host: 127.0.0.1:{backend.Port}", headers);
+        Assert.Contains("X-Custom: kept", headers);
+        Assert.Contains("Content-Length: 5", headers);
+        Assert.Contains("X-Forwarded-For: 203.0.113.9, 127.0.0.1", headers);
+        Assert.Contains("X-Forwarded-Proto: http", headers);
+        Assert.Contains("X-Forwarded-Host: public.example", headers);
+        Assert.DoesNotContain(headers, h => h.StartsWith("OpenSandbox-", StringComparison.OrdinalIgnoreCase)
+            || h.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) || h.StartsWith("Keep-Alive:", StringComparison.OrdinalIgnoreCase)
+            || h == "X-Forwarded-Proto: https");
+    }
+
+    [Fact]
+    public async Task A_connection_the_sandbox_closed_after_answering_is_replaced_without_failing_a_request()
+    {
+        // Closes after every answer without announcing it: the pooled connection is dead when the next request comes.
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("once"), closeAfter: true));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        for (var i = 0; i < 5; i++)
+        {
+            await client.SendAsync(Get(backend.Port, "/"));
+            Assert.Equal("once", (await client.ReadResponseAsync()).Body);
+        }
+
+        Assert.Equal(5, backend.Connections);
+    }
+
+    [Fact]
+    public async Task A_chunked_response_passes_through_in_pieces_and_the_connection_is_reused()
+    {
+        await using var backend = new ScriptedBackend(request => new ScriptedBackend.Reply(
+        [
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n",
+            "6\r\n world\r\n",
+            "0\r\nX-Trailer: t\r\n\r\n",
+        ]));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        for (var i = 0; i < 2; i++)
+        {
+            await client.SendAsync(Get(backend.Port, "/stream"));
+            var response = await client.ReadResponseAsync();
+            Assert.Equal("hello world", response.Body);
+            Assert.Contains("X-Trailer: t", response.Trailers);
+        }
+
+        Assert.Equal(1, backend.Connections);
+    }
+
+    [Fact]
+    public async Task A_body_ended_by_closing_reaches_the_client_chunked_on_a_connection_that_stays_open()
+    {
+        await using var backend = new ScriptedBackend(request => new ScriptedBackend.Reply(
+            ["HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nfirst ", "second"], CloseAfter: true));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        for (var i = 0; i < 2; i++)
+        {
+            await client.SendAsync(Get(backend.Port, "/"));
+            var response = await client.ReadResponseAsync();
+            Assert.StartsWith("HTTP/1.1 200 OK\r\n", response.Head);
+            Assert.Contains("Transfer-Encoding: chunked\r\n", response.Head);
+            Assert.Equal("first second", response.Body);
+        }
+    }
+
+    [Fact]
+    public async Task Early_hints_reach_the_client_before_the_final_response()
+    {
+        await using var backend = new ScriptedBackend(request => new ScriptedBackend.Reply(
+            ["HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\n", Ok("final")]));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        await client.SendAsync(Get(backend.Port, "/"));
+        var hints = await client.ReadResponseAsync(interim: true);
+        var final = await client.ReadResponseAsync();
+
+        Assert.StartsWith("HTTP/1.1 103 Early Hints\r\n", hints.Head);
+        Assert.Contains("Link: </app.css>; rel=preload", hints.Head);
+        Assert.Equal("final", final.Body);
+    }
+
+    [Fact]
+    public async Task A_head_request_gets_the_length_but_no_body_and_the_connection_goes_on()
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(request.StartsWith("HEAD", StringComparison.Ordinal)
+            ? "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+            : Ok("after")));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        await client.SendAsync(Get(backend.Port, "/").Replace("GET", "HEAD", StringComparison.Ordinal));
+        var head = await client.ReadResponseAsync(bodyless: true);
+        await client.SendAsync(Get(backend.Port, "/"));
+        var after = await client.ReadResponseAsync();
+
+        Assert.Contains("Content-Length: 1000\r\n", head.Head);
+        Assert.Equal("after", after.Body);
+    }
+
+    [Theory]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nok")]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok")]
+    [InlineData("HTTP/1.1 200 OK\r\nX-Split: a\nInjected: yes\r\nContent-Length: 2\r\n\r\nok")]
+    [InlineData("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n")]
+    [InlineData("SSH-2.0-OpenSSH_9.2\r\n\r\n")]
+    public async Task A_malformed_or_ambiguous_response_head_is_answered_502(string reply)
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(reply));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        await client.SendAsync(Get(backend.Port, "/"));
+        var response = await client.ReadResponseAsync();
+
+        Assert.StartsWith("HTTP/1.1 502 ", response.Head);
+        Assert.Equal("OpenSandbox Ingress: sandbox box is unreachable\n", response.Body);
+        Assert.DoesNotContain("Injected", response.Head);
+    }
+
+    [Fact]
+    public async Task A_body_cut_short_by_the_sandbox_cuts_the_client_connection()
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(
+            "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b", closeAfter: true));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        await client.SendAsync(Get(backend.Port, "/"));
+
+        var received = await client.ReadUntilClosedAsync();
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", received);
+        Assert.EndsWith("only ten b", received);
+    }
+
+    [Fact]
+    public async Task Pipelined_requests_are_answered_in_order()
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok(request.Split(' ')[1])));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        await client.SendAsync(Get(backend.Port, "/first") + Get(backend.Port, "/second") + Get(backend.Port, "/third"));
+
+        Assert.Equal("/first", (await client.ReadResponseAsync()).Body);
+        Assert.Equal("/second", (await client.ReadResponseAsync()).Body);
+        Assert.Equal("/third", (await client.ReadResponseAsync()).Body);
+    }
+
+    [Fact]
+    public async Task A_request_the_fast_path_does_not_take_moves_the_connection_to_the_full_handler()
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok(request.Split(' ')[1])));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        await client.SendAsync(Get(backend.Port, "/plain"));
+        Assert.Equal("/plain", (await client.ReadResponseAsync()).Body);
+
+        // A chunked upload: Kestrel takes over this connection from here on, and the full handler streams the upload.
+        await client.SendAsync($"POST /upload HTTP/1.1\r\nHost: h\r\nOpenSandbox-Ingress-To: box-{backend.Port}\r\n"
+            + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+        var upload = await client.ReadResponseAsync();
+        await client.SendAsync(Get(backend.Port, "/after"));
+        var after = await client.ReadResponseAsync();
+
+        Assert.Equal("/upload", upload.Body);
+        var forwarded = backend.Requests.Single(request => request.StartsWith("POST /upload", StringComparison.Ordinal)).Split("\r\n\r\n", 2);
+        Assert.Contains("\r\nTransfer-Encoding: chunked", forwarded[0], StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("abcde", Dechunk(forwarded[1]));
+        Assert.Equal("/after", after.Body);
+        Assert.Equal(3, backend.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_client_asking_to_close_gets_connection_close_and_a_closed_connection()
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("bye")));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        await client.SendAsync(Get(backend.Port, "/", "Connection: close\r\n"));
+        var received = await client.ReadUntilClosedAsync();
+
+        Assert.Contains("\r\nConnection: close\r\n", received);
+        Assert.EndsWith("\r\n\r\nbye", received);
+        Assert.DoesNotContain(backend.Requests, request => request.Contains("Connection:", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task An_idle_client_connection_is_closed_after_the_client_idle_timeout()
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("ok")));
+        await using var ingress = await StartIngressAsync(backend, clientIdle: TimeSpan.FromSeconds(1));
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        await client.SendAsync(Get(backend.Port, "/"));
+        Assert.Equal("ok", (await client.ReadResponseAsync()).Body);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal("", await client.ReadUntilClosedAsync());
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(4));
+    }
+
+    private static string Dechunk(string body)
+    {
+        var data = new StringBuilder();
+        for (var at = 0; ;)
+        {
+            var lineEnd = body.IndexOf("\r\n", at, StringComparison.Ordinal);
+            var size = Convert.ToInt32(body[at..lineEnd].Split(';')[0], 16);
+            if (size == 0)
+            {
+                return data.ToString();
+            }
+
+            data.Append(body, lineEnd + 2, size);
+            at = lineEnd + 2 + size + 2;
+        }
+    }
+
+    /// <summary>A client connection that sends raw bytes and reads responses with their framing.</summary>
+    private sealed class RawClient : IDisposable
+    {
+        private readonly TcpClient _tcp = new();
+        private readonly List<byte> _pending = [];
+        private NetworkStream _stream = null!;
+
+        public RawClient(int port)
+        {
+            _tcp.Connect(IPAddress.Loopback, port);
+            _stream = _tcp.GetStream();
+        }
+
+        public async Task SendAsync(string text)
+        {
+            using var timeout = new CancellationTokenSource(Deadline);
+            await _stream.WriteAsync(Encoding.Latin1.GetBytes(text), timeout.Token);
+        }
+
+        /// <param name="interim">Read a 1xx head only.</param>
+        /// <param name="bodyless">The response to a HEAD request: a head, whatever its length says.</param>
+        public async Task<(string Head, string Body, string Trailers)> ReadResponseAsync(bool interim = false, bool bodyless = false)
+        {
+            var headEnd = await FillUntilAsync(text => text.IndexOf("\r\n\r\n", StringComparison.Ordinal) is var at and >= 0 ? at + 4 : -1);
+            var head = Take(headEnd);
+            if (interim || bodyless)
+            {
+                return (head, "", "");
+            }
+
+            var length = head.Split("\r\n").FirstOrDefault(line => line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+            if (length is not null)
+            {
+                var count = int.Parse(length["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                await FillUntilAsync(text => text.Length >= count ? count : -1);
+                return (head, Take(count), "");
+            }
+
+            // Chunked: read chunk by chunk, then the trailer section.
+            var body = new StringBuilder();
+            while (true)
+            {
+                var sizeLine = Take(await FillUntilAsync(text => text.IndexOf("\r\n", StringComparison.Ordinal) is var at and >= 0 ? at + 2 : -1));
+                var size = Convert.ToInt32(sizeLine.Split(';')[0].Trim(), 16);
+                if (size == 0)
+                {
+                    var trailers = Take(await FillUntilAsync(text =>
+                        text.StartsWith("\r\n", StringComparison.Ordinal) ? 2 : text.IndexOf("\r\n\r\n", StringComparison.Ordinal) is var at and >= 0 ? at + 4 : -1));
+                    return (head, body.ToString(), trailers);
+                }
+
+                await FillUntilAsync(text => text.Length >= size + 2 ? size + 2 : -1);
+                body.Append(Take(size + 2)[..size]);
+            }
+        }
+
+        /// <returns>Everything received until the server closed (or reset) the connection.</returns>
+        public async Task<string> ReadUntilClosedAsync()
+        {
+            using var timeout = new CancellationTokenSource(Deadline);
+            var buffer = new byte[8192];
+            try
+            {
+                while (await _stream.ReadAsync(buffer, timeout.Token) is var read and > 0)
+                {
+                    _pending.AddRange(buffer.AsSpan(0, read));
+                }
+            }
+            catch (IOException)
+            {
+                // Reset instead of closed: the same for the client.
+            }
+
+            return Take(_pending.Count);
+        }
+
+        public void Dispose() => _tcp.Dispose();
+
+        private async Task<int> FillUntilAsync(Func<string, int> complete)
+        {
+            using var timeout = new CancellationTokenSource(Deadline);
+            var buffer = new byte[8192];
+            while (complete(Encoding.Latin1.GetString(_pending.ToArray())) is var at && at < 0)
+            {
+                var read = await _stream.ReadAsync(buffer, timeout.Token);
+                if (read == 0)
+                {
+                    throw new IOException("closed before a complete response: " + Encoding.Latin1.GetString(_pending.ToArray()));
+                }
+
+                _pending.AddRange(buffer.AsSpan(0, read));
+            }
+
+            return complete(Encoding.Latin1.GetString(_pending.ToArray()));
+        }
+
+        private string Take(int count)
+        {
+            var text = Encoding.Latin1.GetString(_pending.GetRange(0, count).ToArray());
+            _pending.RemoveRange(0, count);
+            return text;
+        }
+    }
+}
