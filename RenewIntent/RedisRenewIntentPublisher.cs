@@ -95,14 +95,17 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
         try
         {
             RedisValue payload = JsonSerializer.Serialize(intent, RenewIntentJsonContext.Default.RenewIntentMessage);
-            var push = database.ListLeftPushAsync(key, payload);
             if (_options.QueueMaxLength > 0)
             {
-                await Task.WhenAll(push, database.ListTrimAsync(key, 0, _options.QueueMaxLength - 1)).ConfigureAwait(false);
+                // One MULTI/EXEC, so no reader ever sees the list one entry over its cap between the push and the trim.
+                var transaction = database.CreateTransaction();
+                _ = transaction.ListLeftPushAsync(key, payload);
+                _ = transaction.ListTrimAsync(key, 0, _options.QueueMaxLength - 1);
+                await transaction.ExecuteAsync().ConfigureAwait(false);
             }
             else
             {
-                await push.ConfigureAwait(false);
+                await database.ListLeftPushAsync(key, payload).ConfigureAwait(false);
             }
 
             _counters.AddPublished();
