@@ -8,9 +8,10 @@ namespace OpenSandbox.Ingress.Logging;
 
 /// <summary>
 /// The access log (SPEC §10): one JSON line per proxied request, in the same shape as the other log lines. The
-/// request path only enqueues a small struct; a background writer formats lines straight to UTF-8 and writes them in
-/// batches of up to 64 KiB, one write each. It waits a few milliseconds after the first queued line so that under load
-/// one wake-up carries a batch, not a line (the wake-up per line cost more than the proxying did).
+/// request path only enqueues a small struct; a writer thread of its own formats lines straight to UTF-8 and writes them
+/// in batches of up to 64 KiB, one write each. It sleeps a few milliseconds after the first queued line so that under
+/// load one wake-up carries a batch, not a line (a wake-up per line cost more than the proxying did), and it is not a
+/// thread-pool thread, so the pool stays idle instead of spinning up for every batch.
 /// Batches go to the standard output stream while holding the lock of <see cref="Console.Out"/>, the lock the other log
 /// lines are written under, so lines never interleave. When the queue is full (stdout blocked), lines are dropped and
 /// counted rather than slowing requests down.
@@ -29,7 +30,7 @@ internal sealed class AccessLog : IAsyncDisposable
 
     private readonly Stream _output;
     private readonly object _outputLock;
-    private readonly Task _writer;
+    private readonly TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _dropped;
 
     /// <param name="output">Where lines go (tests); standard output when null.</param>
@@ -37,7 +38,7 @@ internal sealed class AccessLog : IAsyncDisposable
     {
         _output = output ?? Console.OpenStandardOutput();
         _outputLock = output is null ? Console.Out : new object();
-        _writer = Task.Run(WriteUntilCompletedAsync);
+        new Thread(WriteUntilCompleted) { IsBackground = true, Name = "access log" }.Start();
     }
 
     public long Dropped => Interlocked.Read(ref _dropped);
@@ -54,36 +55,48 @@ internal sealed class AccessLog : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _writer.ConfigureAwait(false);
+        await _written.Task.ConfigureAwait(false);
     }
 
-    private async Task WriteUntilCompletedAsync()
+    private void WriteUntilCompleted()
     {
         var buffer = new ArrayBufferWriter<byte>(BatchBytes + 4096);
         var line = new LineFormatter();
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             if (!reader.Completion.IsCompleted)
             {
-                await Task.Delay(BatchWindow).ConfigureAwait(false);
+                Thread.Sleep(BatchWindow);
             }
 
             while (reader.TryPeek(out _))
             {
                 buffer.ResetWrittenCount();
+                var lines = 0;
                 while (buffer.WrittenCount < BatchBytes && reader.TryRead(out var entry))
                 {
                     line.Format(entry, buffer);
+                    lines++;
                 }
 
-                lock (_outputLock)
+                try
                 {
-                    _output.Write(buffer.WrittenSpan);
-                    _output.Flush();
+                    lock (_outputLock)
+                    {
+                        _output.Write(buffer.WrittenSpan);
+                        _output.Flush();
+                    }
+                }
+                catch (IOException)
+                {
+                    // Standard output is gone (a closed pipe): the lines are lost, counted, and requests go on.
+                    Interlocked.Add(ref _dropped, lines);
                 }
             }
         }
+
+        _written.SetResult();
     }
 
     /// <summary>The keys and order of the JSON console formatter, so one parser reads every line.</summary>
