@@ -31,7 +31,8 @@ internal sealed class FastPathConnection : IHasDeadline
     private readonly Func<string, StringValues> _requestHeader;
     private readonly IPAddress? _clientAddress;
     private readonly string? _clientText;
-    private readonly ArrayBufferWriter<byte> _outgoing = new(4096);
+    /// <summary>The request as the sandbox gets it; grows to the largest request seen on this connection.</summary>
+    private readonly ArrayBufferWriter<byte> _outgoing = new();
 
     private long _deadline = long.MaxValue;
     private volatile Phase _phase;

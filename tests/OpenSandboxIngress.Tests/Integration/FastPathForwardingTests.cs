@@ -186,6 +186,26 @@ public sealed class FastPathForwardingTests
     }
 
     [Fact]
+    public async Task A_large_response_head_passes_and_one_over_64_KiB_is_502()
+    {
+        var cookie = new string('c', 20 * 1024);
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(request.StartsWith("GET /huge", StringComparison.Ordinal)
+            ? Ok("x", $"X-Huge: {new string('h', 70 * 1024)}\r\n")
+            : Ok("big", $"Set-Cookie: a={cookie}\r\n")));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        await client.SendAsync(Get(backend.Port, "/large"));
+        var large = await client.ReadResponseAsync();
+        await client.SendAsync(Get(backend.Port, "/huge"));
+        var huge = await client.ReadResponseAsync();
+
+        Assert.Contains($"Set-Cookie: a={cookie}\r\n", large.Head);
+        Assert.Equal("big", large.Body);
+        Assert.StartsWith("HTTP/1.1 502 ", huge.Head);
+    }
+
+    [Fact]
     public async Task A_body_cut_short_by_the_sandbox_cuts_the_client_connection()
     {
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(
