@@ -74,4 +74,27 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         TestContext.Current.TestOutputHelper!.WriteLine(
             $"{beforeSignal.Count} requests before SIGTERM, all OK; {outcomes.Count - beforeSignal.Count} after; exit 0 after {exitedAfter.TotalSeconds:F2} s");
     }
+
+    [Fact]
+    public async Task Idle_keep_alive_connections_are_closed_at_once_and_do_not_hold_up_the_exit()
+    {
+        await using var ingress = await _sandbox.StartIngressAsync("--drain-timeout", "20", "--log-level", "warn");
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, ingress.Port, TestContext.Current.CancellationToken);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"GET /idle HTTP/1.1\r\nHost: h\r\nOpenSandbox-Ingress-To: {_sandbox.RoutingKey}\r\n\r\n"), TestContext.Current.CancellationToken);
+        var buffer = new byte[4096];
+        Assert.True(await stream.ReadAsync(buffer, TestContext.Current.CancellationToken) > 0);
+
+        var clock = Stopwatch.StartNew();
+        ingress.SendSigterm();
+        var exitCode = await ingress.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var afterExit = await stream.ReadAsync(buffer, timeout.Token);
+
+        Assert.Equal(0, exitCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"exit took {clock.Elapsed} with an idle connection open (drain timeout 20 s)");
+        Assert.Equal(0, afterExit);
+    }
 }
