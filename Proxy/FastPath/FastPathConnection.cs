@@ -217,13 +217,13 @@ internal sealed class FastPathConnection : IHasDeadline
         Append(writer, _request.Method);
         Append(writer, " ");
         Append(writer, pathAndQuery);
-        ResponseHead.Write(writer, " HTTP/1.1\r\n"u8);
-        ResponseHead.Write(writer, destination.HostLine);
+        HttpSyntax.Append(writer, " HTTP/1.1\r\n"u8);
+        HttpSyntax.Append(writer, destination.HostLine);
         foreach (var header in _request.Headers)
         {
             if (header.Kind is HeaderKind.Forwarded or HeaderKind.ContentLength)
             {
-                ResponseHead.Write(writer, _request.Line(header));
+                HttpSyntax.Append(writer, _request.Line(header));
             }
         }
 
@@ -240,8 +240,8 @@ internal sealed class FastPathConnection : IHasDeadline
             AppendHeader(writer, IngressHeaders.ForwardedPrefix, forwardedPrefix);
         }
 
-        ResponseHead.Write(writer, "\r\n"u8);
-        ResponseHead.Write(writer, received.Slice(_request.Length, _request.ContentLength));
+        HttpSyntax.Append(writer, "\r\n"u8);
+        HttpSyntax.Append(writer, received.Slice(_request.Length, _request.ContentLength));
     }
 
     private static void AppendHeader(ArrayBufferWriter<byte> writer, string name, string value)
@@ -249,7 +249,7 @@ internal sealed class FastPathConnection : IHasDeadline
         Append(writer, name);
         Append(writer, ": ");
         Append(writer, value);
-        ResponseHead.Write(writer, "\r\n"u8);
+        HttpSyntax.Append(writer, "\r\n"u8);
     }
 
     private static void Append(ArrayBufferWriter<byte> writer, string ascii)
@@ -425,7 +425,7 @@ internal sealed class FastPathConnection : IHasDeadline
                 {
                     var remaining = head.ContentLength;
                     var first = (int)Math.Min(remaining, extra.Length);
-                    ResponseHead.Write(_output, extra.Span[..first]);
+                    HttpSyntax.Append(_output, extra.Span[..first]);
                     remaining -= first;
                     reusable &= first == extra.Length;
                     while (remaining > 0)
@@ -454,7 +454,7 @@ internal sealed class FastPathConnection : IHasDeadline
                 {
                     var scanner = default(ChunkedBodyScanner);
                     var body = scanner.Scan(extra.Span);
-                    ResponseHead.Write(_output, extra.Span[..body]);
+                    HttpSyntax.Append(_output, extra.Span[..body]);
                     reusable &= body == extra.Length;
                     while (!scanner.IsDone && !scanner.IsInvalid)
                     {
@@ -492,7 +492,7 @@ internal sealed class FastPathConnection : IHasDeadline
                         var count = await upstream.Socket.ReceiveAsync(upstream.Buffer, SocketFlags.None).ConfigureAwait(false);
                         if (count == 0)
                         {
-                            ResponseHead.Write(_output, "0\r\n\r\n"u8);
+                            HttpSyntax.Append(_output, "0\r\n\r\n"u8);
                             return (await FlushAsync().ConfigureAwait(false), false);
                         }
 
@@ -509,9 +509,9 @@ internal sealed class FastPathConnection : IHasDeadline
             return;
         }
 
-        ResponseHead.Write(_output, Encoding.ASCII.GetBytes(data.Length.ToString("x", CultureInfo.InvariantCulture) + "\r\n"));
-        ResponseHead.Write(_output, data);
-        ResponseHead.Write(_output, "\r\n"u8);
+        HttpSyntax.Append(_output, Encoding.ASCII.GetBytes(data.Length.ToString("x", CultureInfo.InvariantCulture) + "\r\n"));
+        HttpSyntax.Append(_output, data);
+        HttpSyntax.Append(_output, "\r\n"u8);
     }
 
     /// <returns>False when the client has gone.</returns>
@@ -537,10 +537,10 @@ internal sealed class FastPathConnection : IHasDeadline
         var connection = plan.ClientWantsClose || _closeRequested ? "Connection: close\r\n" : "";
         var head = string.Create(CultureInfo.InvariantCulture, $"HTTP/1.1 {status} {ReasonPhrases.GetReasonPhrase(status)}\r\n"
             + $"Content-Type: {ErrorResponse.ContentType}\r\nContent-Length: {body.Length}\r\n{connection}\r\n");
-        ResponseHead.Write(_output, Encoding.ASCII.GetBytes(head));
+        HttpSyntax.Append(_output, Encoding.ASCII.GetBytes(head));
         if (!plan.IsHead)
         {
-            ResponseHead.Write(_output, body);
+            HttpSyntax.Append(_output, body);
         }
 
         await _output.FlushAsync().ConfigureAwait(false);

@@ -206,7 +206,7 @@ internal sealed class RequestHead
     {
         header = default;
         var colon = line.IndexOf((byte)':');
-        if (colon <= 0 || !IsToken(line[..colon]))
+        if (colon <= 0 || !HttpSyntax.IsToken(line[..colon]))
         {
             return false;
         }
@@ -235,33 +235,14 @@ internal sealed class RequestHead
         return true;
     }
 
-    private static bool IsToken(ReadOnlySpan<byte> name)
-    {
-        foreach (var b in name)
-        {
-            if (!(char.IsAsciiLetterOrDigit((char)b) || "!#$%&'*+-.^_`|~"u8.Contains(b)))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private bool TryParseContentLength(ReadOnlySpan<byte> value)
     {
-        if (value.IsEmpty || value.Length > MaxBodyDigits || value.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
+        if (!HttpSyntax.TryParseDecimal(value, MaxBodyDigits, out var length))
         {
             return false;
         }
 
-        var length = 0;
-        foreach (var digit in value)
-        {
-            length = (length * 10) + (digit - '0');
-        }
-
-        ContentLength = length;
+        ContentLength = (int)length;
         return true;
     }
 

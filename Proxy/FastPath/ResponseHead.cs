@@ -80,7 +80,7 @@ internal sealed class ResponseHead
             var end = span[position..].IndexOf("\r\n"u8);
             var line = span.Slice(position, end);
             var colon = line.IndexOf((byte)':');
-            if (colon <= 0 || line[..colon].ContainsAny(Separators) || line.ContainsAny((byte)'\r', (byte)'\n', (byte)0))
+            if (colon <= 0 || !HttpSyntax.IsToken(line[..colon]) || line.ContainsAny((byte)'\r', (byte)'\n', (byte)0))
             {
                 return Outcome.Invalid;
             }
@@ -152,40 +152,32 @@ internal sealed class ResponseHead
     /// <summary>The head the client receives: HTTP/1.1, hop-by-hop headers removed, the ingress mark added.</summary>
     public void WriteForClient(IBufferWriter<byte> output, bool closeClient)
     {
-        Write(output, "HTTP/1.1 "u8);
-        Write(output, _source.AsSpan(_statusTextStart, _statusTextLength));
-        Write(output, "\r\n"u8);
+        HttpSyntax.Append(output, "HTTP/1.1 "u8);
+        HttpSyntax.Append(output, _source.AsSpan(_statusTextStart, _statusTextLength));
+        HttpSyntax.Append(output, "\r\n"u8);
         foreach (var (start, length) in _kept)
         {
-            Write(output, _source.AsSpan(start, length));
+            HttpSyntax.Append(output, _source.AsSpan(start, length));
         }
 
         if (!IsInterim)
         {
-            Write(output, PoweredByLine);
+            HttpSyntax.Append(output, PoweredByLine);
             if (Framing == BodyFraming.UntilClose)
             {
-                Write(output, "Transfer-Encoding: chunked\r\n"u8);
+                HttpSyntax.Append(output, "Transfer-Encoding: chunked\r\n"u8);
             }
 
             if (closeClient)
             {
-                Write(output, "Connection: close\r\n"u8);
+                HttpSyntax.Append(output, "Connection: close\r\n"u8);
             }
         }
 
-        Write(output, "\r\n"u8);
+        HttpSyntax.Append(output, "\r\n"u8);
     }
 
     private static readonly byte[] PoweredByLine = Encoding.ASCII.GetBytes($"{IngressHeaders.PoweredBy}: {IngressHeaders.PoweredByValue}\r\n");
-
-    private static readonly SearchValues<byte> Separators = SearchValues.Create("\"(),/:;<=>?@[\\]{} \t"u8);
-
-    internal static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(output.GetSpan(bytes.Length));
-        output.Advance(bytes.Length);
-    }
 
     private ReadOnlySpan<byte> NameOf((int Start, int Length) line)
     {
@@ -215,15 +207,9 @@ internal sealed class ResponseHead
 
     private bool TryParseLength(ReadOnlySpan<byte> value)
     {
-        if (value.IsEmpty || value.Length > MaxLengthDigits || value.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
+        if (!HttpSyntax.TryParseDecimal(value, MaxLengthDigits, out var length))
         {
             return false;
-        }
-
-        long length = 0;
-        foreach (var digit in value)
-        {
-            length = (length * 10) + (digit - '0');
         }
 
         ContentLength = length;
