@@ -72,8 +72,8 @@ http {
   }
 }
 NGINX
-nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' & pids+=($!)
-nginx -p "$work" -c "$work/proxy.conf" -g 'daemon off;' & pids+=($!)
+nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' & backend_pid=$!; pids+=($backend_pid)
+nginx -p "$work" -c "$work/proxy.conf" -g 'daemon off;' & proxy_pid=$!; pids+=($proxy_pid)
 "$OUT/wsload/WsLoad" serve "$WS_BACKEND_PORT" & pids+=($!)
 
 # --- the ingress: one sandbox, and a directory of 10,000 ---
@@ -86,7 +86,7 @@ for i in $(seq 0 9999); do
   printf -- '---\nkind: BatchSandbox\nmetadata: {name: sb-%05d, annotations: {sandbox.opensandbox.io/endpoints: %s}}\nstatus: {ready: 1}\n' "$i" "'[\"127.0.0.1\"]'"
 done > "$work/sandboxes-10k/many.yaml"
 bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes" --listen-address 127.0.0.1 --port "$INGRESS_PORT" >"$work/logs/ingress.log" & ingress_pid=$!; pids+=($ingress_pid)
-bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes-10k" --listen-address 127.0.0.1 --port "$INGRESS_10K_PORT" >"$work/logs/ingress-10k.log" & pids+=($!)
+bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes-10k" --listen-address 127.0.0.1 --port "$INGRESS_10K_PORT" >"$work/logs/ingress-10k.log" & ingress_10k_pid=$!; pids+=($ingress_10k_pid)
 
 wait_for() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
 wait_for "http://127.0.0.1:$INGRESS_PORT/status.ok"
@@ -97,16 +97,24 @@ rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 idle_rss=$(rss_mib "$ingress_pid")
 
 # --- measurement ---
-# wrk prints latency percentiles with --latency; we keep requests/s, p50, p99 and errors (non-2xx + socket errors).
-run_wrk() { # name url header extra...
-  local name=$1 url=$2 header=$3; shift 3
+# CPU time (clock ticks) of a process and its children (nginx's workers): divided by the requests a run served, it is a
+# cost per request that does not depend on how the shared cores were split between the load generator and the rest.
+cpu_ticks() { local t=0 p; for p in "$1" $(pgrep -P "$1"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+ticks_per_second=$(getconf CLK_TCK)
+# wrk prints latency percentiles with --latency; we keep requests/s, p50, p99, errors (non-2xx + socket errors) and the
+# CPU microseconds per request of the process serving it.
+run_wrk() { # name pid url header extra...
+  local name=$1 pid=$2 url=$3 header=$4; shift 4
+  local before; before=$(cpu_ticks "$pid")
   local out; out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$header" "$@" "$url" 2>&1)
-  local rps p50 p99 errors
+  local ticks=$(($(cpu_ticks "$pid") - before))
+  local rps p50 p99 errors requests
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
   errors=$(awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(",",""); n+=$4+$6+$8+$10} END {print n+0}' <<<"$out")
-  echo "$name $rps $(to_ms "$p50") $(to_ms "$p99") $errors"
+  echo "$name $rps $(to_ms "$p50") $(to_ms "$p99") $errors $(awk -v t="$ticks" -v hz="$ticks_per_second" -v n="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
 }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms/,"",v); print v } else if (v ~ /s$/) { sub(/s/,"",v); print v*1000 } else print v }'; }
 run_ws() { # name url header
@@ -122,16 +130,16 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS" >&2
   for target in direct nginx ingress; do
     case $target in
-      direct) port=$BACKEND_PORT ;;
-      nginx) port=$NGINX_PROXY_PORT ;;
-      ingress) port=$INGRESS_PORT ;;
+      direct) port=$BACKEND_PORT pid=$backend_pid ;;
+      nginx) port=$NGINX_PROXY_PORT pid=$proxy_pid ;;
+      ingress) port=$INGRESS_PORT pid=$ingress_pid ;;
     esac
-    run_wrk "small-keepalive/$target" "http://127.0.0.1:$port/small" "$route" >> "$results"
-    run_wrk "new-connection/$target" "http://127.0.0.1:$port/small" "$route" -H "Connection: close" >> "$results"
-    run_wrk "1mib/$target" "http://127.0.0.1:$port/1m" "$route" >> "$results"
+    run_wrk "small-keepalive/$target" "$pid" "http://127.0.0.1:$port/small" "$route" >> "$results"
+    run_wrk "new-connection/$target" "$pid" "http://127.0.0.1:$port/small" "$route" -H "Connection: close" >> "$results"
+    run_wrk "1mib/$target" "$pid" "http://127.0.0.1:$port/1m" "$route" >> "$results"
     if [[ $target == ingress ]]; then
       small_rss=$(rss_mib "$ingress_pid")
-      run_wrk "small-10k-sandboxes/ingress" "http://127.0.0.1:$INGRESS_10K_PORT/small" "$route10k" >> "$results"
+      run_wrk "small-10k-sandboxes/ingress" "$ingress_10k_pid" "http://127.0.0.1:$INGRESS_10K_PORT/small" "$route10k" >> "$results"
     fi
   done
   run_ws "websocket/direct" "ws://127.0.0.1:$WS_BACKEND_PORT/ws" "X-Unused: 1" >> "$results"
@@ -148,10 +156,11 @@ function median(list,   n, arr, i, j, t) {
   for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] + 0 < arr[i] + 0) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
   return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
 }
-{ rps[$1] = rps[$1] " " $2; p50[$1] = p50[$1] " " $3; p99[$1] = p99[$1] " " $4; err[$1] += $5; seen[$1] = 1 }
+{ rps[$1] = rps[$1] " " $2; p50[$1] = p50[$1] " " $3; p99[$1] = p99[$1] " " $4; err[$1] += $5; if (NF >= 6) cpu[$1] = cpu[$1] " " $6 }
 END {
   printf "Median of %d rounds, %d s each, %d connections (WebSocket: 100), wrk -t2 / WsLoad, all on 127.0.0.1.\n\n", rounds, dur, conns
-  printf "| scenario | target | requests/s | p50 ms | p99 ms | errors | ingress/nginx | ingress/direct |\n|---|---|---:|---:|---:|---:|---:|---:|\n"
+  printf "CPU µs/req: CPU time of the serving process (direct: the nginx sandbox; nginx: the proxy; ingress: the ingress) per request.\n\n"
+  printf "| scenario | target | requests/s | p50 ms | p99 ms | errors | CPU µs/req | ingress/nginx | ingress/direct |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
   split("small-keepalive new-connection 1mib websocket", scenarios, " ")
   for (s = 1; s <= 4; s++) {
     sc = scenarios[s]
@@ -161,13 +170,14 @@ END {
       k = sc "/" targets[t]
       ratio_n = targets[t] == "ingress" ? sprintf("%.2f", i / n) : ""
       ratio_d = targets[t] == "ingress" ? sprintf("%.2f", i / d) : ""
-      printf "| %s | %s | %.0f | %.3f | %.3f | %d | %s | %s |\n", sc, targets[t], median(rps[k]), median(p50[k]), median(p99[k]), err[k], ratio_n, ratio_d
+      cpu_text = k in cpu ? sprintf("%.1f", median(cpu[k])) : ""
+      printf "| %s | %s | %.0f | %.3f | %.3f | %d | %s | %s | %s |\n", sc, targets[t], median(rps[k]), median(p50[k]), median(p99[k]), err[k], cpu_text, ratio_n, ratio_d
     }
     if (sc == "small-keepalive") {
       k = "small-10k-sandboxes/ingress"; t10k = median(rps[k])
-      printf "| small-keepalive, 10,000 sandboxes | ingress | %.0f | %.3f | %.3f | %d | %.2f of 1-sandbox | |\n", t10k, median(p50[k]), median(p99[k]), err[k], t10k / i
+      printf "| small-keepalive, 10,000 sandboxes | ingress | %.0f | %.3f | %.3f | %d | %.1f | %.2f of 1-sandbox | |\n", t10k, median(p50[k]), median(p99[k]), err[k], median(cpu[k]), t10k / i
     }
   }
-  printf "\nsmall-keepalive p99 ingress/nginx: %.2f\n", median(p99["small-keepalive/ingress"]) / median(p99["small-keepalive/nginx"])
+  printf "\nsmall-keepalive p99 ingress/nginx: %.2f; CPU per request ingress/nginx: %.2f\n", median(p99["small-keepalive/ingress"]) / median(p99["small-keepalive/nginx"]), median(cpu["small-keepalive/ingress"]) / median(cpu["small-keepalive/nginx"])
   printf "ingress RSS: idle %s MiB, after the small-GET scenario %s MiB, peak %s MiB\n", idle, small, peak
 }' "$results" | tee "$OUT/report.md"
