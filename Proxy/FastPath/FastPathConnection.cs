@@ -338,6 +338,29 @@ internal sealed class FastPathConnection : IHasDeadline
                 await upstream.Socket.SendAsync(_outgoing.WrittenMemory, SocketFlags.None).ConfigureAwait(false);
                 while (true)
                 {
+                    var outcome = received == 0 ? ResponseHead.Outcome.Incomplete : _response.TryParse(upstream.Buffer, received, plan.IsHead);
+                    if (outcome == ResponseHead.Outcome.Invalid)
+                    {
+                        return Fail("malformed response head");
+                    }
+
+                    if (outcome == ResponseHead.Outcome.Complete && !_response.IsInterim)
+                    {
+                        Arm(Phase.Transfer, _proxy.Options.UpstreamIdleTimeout);
+                        upstream.Filled = received;
+                        return (_response.StatusCode, null);
+                    }
+
+                    if (outcome == ResponseHead.Outcome.Complete)
+                    {
+                        // 103 Early Hints and the like go to the client at once; the final head follows, maybe already here.
+                        _response.WriteForClient(_output, closeClient: false);
+                        await _output.FlushAsync().ConfigureAwait(false);
+                        received -= _response.Length;
+                        upstream.Buffer.AsSpan(_response.Length, received).CopyTo(upstream.Buffer);
+                        continue;
+                    }
+
                     if (received == upstream.Buffer.Length)
                     {
                         if (received >= MaxResponseHead)
@@ -360,29 +383,6 @@ internal sealed class FastPathConnection : IHasDeadline
                     }
 
                     received += count;
-                    var outcome = _response.TryParse(upstream.Buffer, received, plan.IsHead);
-                    if (outcome == ResponseHead.Outcome.Invalid)
-                    {
-                        return Fail("malformed response head");
-                    }
-
-                    if (outcome == ResponseHead.Outcome.Incomplete)
-                    {
-                        continue;
-                    }
-
-                    if (!_response.IsInterim)
-                    {
-                        Arm(Phase.Transfer, _proxy.Options.UpstreamIdleTimeout);
-                        upstream.Filled = received;
-                        return (_response.StatusCode, null);
-                    }
-
-                    // 103 Early Hints and the like go to the client at once; the final head follows.
-                    _response.WriteForClient(_output, closeClient: false);
-                    await _output.FlushAsync().ConfigureAwait(false);
-                    received -= _response.Length;
-                    upstream.Buffer.AsSpan(_response.Length, received).CopyTo(upstream.Buffer);
                 }
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)

@@ -130,11 +130,14 @@ public sealed class FastPathForwardingTests
         }
     }
 
-    [Fact]
-    public async Task Early_hints_reach_the_client_before_the_final_response()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Early_hints_reach_the_client_before_the_final_response(bool inOneWrite)
     {
+        const string Hints = "HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\n";
         await using var backend = new ScriptedBackend(request => new ScriptedBackend.Reply(
-            ["HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\n", Ok("final")]));
+            inOneWrite ? [Hints + Ok("final")] : [Hints, Ok("final")]));
         await using var ingress = await StartIngressAsync(backend);
         using var client = new RawClient(ingress.BaseAddress.Port);
 
