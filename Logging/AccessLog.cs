@@ -1,17 +1,18 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
 
 namespace OpenSandbox.Ingress.Logging;
 
 /// <summary>
 /// The access log (SPEC §10): one JSON line per proxied request, in the same shape as the other log lines. The
-/// request path only enqueues a small struct; a writer thread of its own formats lines straight to UTF-8 and writes them
-/// in batches of up to 64 KiB, one write each. It sleeps a few milliseconds after the first queued line so that under
-/// load one wake-up carries a batch, not a line (a wake-up per line cost more than the proxying did), and it is not a
-/// thread-pool thread, so the pool stays idle instead of spinning up for every batch.
+/// request path only enqueues a small struct on a lock-free queue; a writer thread of its own formats lines straight to
+/// UTF-8 and writes them in batches of up to 64 KiB, one write each. Once woken by the first line after a quiet spell,
+/// it sleeps a few milliseconds so that under load one wake-up carries a batch, not a line. Producers wake it through
+/// an event only when it sleeps; no thread-pool thread is involved (an earlier channel-based writer woke one per batch,
+/// and its spinning cost more than the formatting).
 /// Batches go to the standard output stream while holding the lock of <see cref="Console.Out"/>, the lock the other log
 /// lines are written under, so lines never interleave. When the queue is full (stdout blocked), lines are dropped and
 /// counted rather than slowing requests down.
@@ -25,12 +26,14 @@ internal sealed class AccessLog : IAsyncDisposable
     private const int BatchBytes = 64 * 1024;
     private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(5);
 
-    private readonly Channel<AccessLogEntry> _queue = Channel.CreateBounded<AccessLogEntry>(
-        new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
-
+    private readonly ConcurrentQueue<AccessLogEntry> _queue = new();
+    private readonly ManualResetEventSlim _wake = new(initialState: false, spinCount: 1);
     private readonly Stream _output;
     private readonly object _outputLock;
     private readonly TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _queued;
+    private int _writerSleeping;
+    private volatile bool _completed;
     private long _dropped;
 
     /// <param name="output">Where lines go (tests); standard output when null.</param>
@@ -45,54 +48,76 @@ internal sealed class AccessLog : IAsyncDisposable
 
     public void Write(in AccessLogEntry entry)
     {
-        if (!_queue.Writer.TryWrite(entry))
+        if (_completed || Interlocked.Increment(ref _queued) > QueueCapacity)
         {
+            Interlocked.Decrement(ref _queued);
             Interlocked.Increment(ref _dropped);
+            return;
+        }
+
+        _queue.Enqueue(entry);
+        if (Volatile.Read(ref _writerSleeping) == 1 && Interlocked.Exchange(ref _writerSleeping, 0) == 1)
+        {
+            _wake.Set();
         }
     }
 
     /// <summary>Writes every queued line, then stops taking new ones.</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
+        _completed = true;
+        _wake.Set();
         await _written.Task.ConfigureAwait(false);
+        _wake.Dispose();
     }
 
     private void WriteUntilCompleted()
     {
         var buffer = new ArrayBufferWriter<byte>(BatchBytes + 4096);
         var line = new LineFormatter();
-        var reader = _queue.Reader;
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (true)
         {
-            if (!reader.Completion.IsCompleted)
+            if (_queue.IsEmpty)
             {
-                Thread.Sleep(BatchWindow);
+                if (_completed)
+                {
+                    break;
+                }
+
+                // Announce the sleep before looking again, so a line enqueued in between is either seen here or wakes us.
+                _wake.Reset();
+                Interlocked.Exchange(ref _writerSleeping, 1);
+                if (_queue.IsEmpty && !_completed)
+                {
+                    _wake.Wait();
+                    Thread.Sleep(BatchWindow);
+                }
+
+                Interlocked.Exchange(ref _writerSleeping, 0);
+                continue;
             }
 
-            while (reader.TryPeek(out _))
+            buffer.ResetWrittenCount();
+            var lines = 0;
+            while (buffer.WrittenCount < BatchBytes && _queue.TryDequeue(out var entry))
             {
-                buffer.ResetWrittenCount();
-                var lines = 0;
-                while (buffer.WrittenCount < BatchBytes && reader.TryRead(out var entry))
-                {
-                    line.Format(entry, buffer);
-                    lines++;
-                }
+                line.Format(entry, buffer);
+                lines++;
+            }
 
-                try
+            Interlocked.Add(ref _queued, -lines);
+            try
+            {
+                lock (_outputLock)
                 {
-                    lock (_outputLock)
-                    {
-                        _output.Write(buffer.WrittenSpan);
-                        _output.Flush();
-                    }
+                    _output.Write(buffer.WrittenSpan);
+                    _output.Flush();
                 }
-                catch (IOException)
-                {
-                    // Standard output is gone (a closed pipe): the lines are lost, counted, and requests go on.
-                    Interlocked.Add(ref _dropped, lines);
-                }
+            }
+            catch (IOException)
+            {
+                // Standard output is gone (a closed pipe): the lines are lost, counted, and requests go on.
+                Interlocked.Add(ref _dropped, lines);
             }
         }
 
@@ -105,8 +130,10 @@ internal sealed class AccessLog : IAsyncDisposable
     /// <summary>Formats lines with one reused JSON writer and scratch buffer: no allocation per line.</summary>
     private sealed class LineFormatter
     {
-        private byte[] _scratch = new byte[4096];
         private readonly Utf8JsonWriter _json = new(Stream.Null);
+        private readonly byte[] _timestamp = new byte["yyyy-MM-ddTHH:mm:ss.fffZ".Length];
+        private byte[] _scratch = new byte[4096];
+        private long _timestampSecond = -1;
 
         public void Format(in AccessLogEntry entry, IBufferWriter<byte> output)
         {
@@ -114,7 +141,7 @@ internal sealed class AccessLog : IAsyncDisposable
             json.Reset(output);
             var client = entry.Client is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : entry.Client;
             json.WriteStartObject();
-            json.WriteString("Timestamp", Utf8(entry.At.UtcDateTime, "yyyy-MM-ddTHH:mm:ss.fffZ"));
+            json.WriteString("Timestamp", Timestamp(entry.At.UtcDateTime));
             json.WriteNumber("EventId", 1);
             json.WriteString("LogLevel", "Information");
             json.WriteString("Category", Category);
@@ -130,6 +157,24 @@ internal sealed class AccessLog : IAsyncDisposable
             json.WriteEndObject();
             json.Flush();
             output.Write("\n"u8);
+        }
+
+        /// <summary><c>yyyy-MM-ddTHH:mm:ss.fffZ</c>: the part up to the second is formatted once a second.</summary>
+        private ReadOnlySpan<byte> Timestamp(DateTime utc)
+        {
+            var second = utc.Ticks / TimeSpan.TicksPerSecond;
+            if (second != _timestampSecond)
+            {
+                utc.TryFormat(_timestamp, out _, "yyyy-MM-ddTHH:mm:ss.", CultureInfo.InvariantCulture);
+                _timestampSecond = second;
+            }
+
+            var millisecond = utc.Millisecond;
+            _timestamp[^4] = (byte)('0' + (millisecond / 100));
+            _timestamp[^3] = (byte)('0' + (millisecond / 10 % 10));
+            _timestamp[^2] = (byte)('0' + (millisecond % 10));
+            _timestamp[^1] = (byte)'Z';
+            return _timestamp;
         }
 
         private ReadOnlySpan<byte> Utf8<T>(T value, string? format) where T : IUtf8SpanFormattable =>

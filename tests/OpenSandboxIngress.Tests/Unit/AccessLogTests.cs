@@ -42,7 +42,7 @@ public sealed class AccessLogTests
 
         for (var i = 0; i < 1000; i++)
         {
-            log.Write(new AccessLogEntry(DateTimeOffset.UnixEpoch, "GET", $"/{i}", null, 404, 0.1, null));
+            log.Write(new AccessLogEntry(DateTimeOffset.UnixEpoch.AddMilliseconds(i * 7), "GET", $"/{i}", null, 404, 0.1, null));
         }
 
         await log.DisposeAsync();
@@ -51,5 +51,11 @@ public sealed class AccessLogTests
         Assert.Contains("\"Path\":\"/999\"", lines[^1]);
         Assert.Contains("\"Target\":\"-\"", lines[0]);
         Assert.Equal(0, log.Dropped);
+        // The writer formats the part of the timestamp up to the second once a second: every line must still be exact.
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var expected = DateTimeOffset.UnixEpoch.AddMilliseconds(i * 7).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Contains($"\"Timestamp\":\"{expected}\"", lines[i]);
+        }
     }
 }
