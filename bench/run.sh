@@ -175,7 +175,7 @@ END {
     }
     if (sc == "small-keepalive") {
       k = "small-10k-sandboxes/ingress"; t10k = median(rps[k])
-      printf "| small-keepalive, 10,000 sandboxes | ingress | %.0f | %.3f | %.3f | %d | %.1f | %.2f of 1-sandbox | |\n", t10k, median(p50[k]), median(p99[k]), err[k], median(cpu[k]), t10k / i
+      printf "| small-keepalive, 10,000 sandboxes | ingress | %.0f | %.3f | %.3f | %d | %.1f | %.2f of 1-sandbox (CPU/req %.2f) | |\n", t10k, median(p50[k]), median(p99[k]), err[k], median(cpu[k]), t10k / i, median(cpu[k]) / median(cpu["small-keepalive/ingress"])
     }
   }
   printf "\nsmall-keepalive p99 ingress/nginx: %.2f; CPU per request ingress/nginx: %.2f\n", median(p99["small-keepalive/ingress"]) / median(p99["small-keepalive/nginx"]), median(cpu["small-keepalive/ingress"]) / median(cpu["small-keepalive/nginx"])
