@@ -25,6 +25,44 @@ public sealed class FastPathForwardingTests
     private static string Ok(string body, string extraHeaders = "") =>
         $"HTTP/1.1 200 OK\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n{extraHeaders}\r\n{body}";
 
+    [Theory]
+    [InlineData("nobody-{port}", 404)]
+    [InlineData("box-0", 400)]
+    [InlineData("cold-{port}", 503)]
+    [InlineData("locked-{port}", 401)]
+    [InlineData("box-{port}", 200)]
+    public async Task The_fast_path_and_the_full_handler_give_the_same_answer(string routingKey, int status)
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("from the sandbox")));
+        await using var ingress = await InProcessIngress.StartAsync(manifests: new Dictionary<string, string>
+        {
+            ["boxes.yaml"] = string.Join("\n---\n", Manifests.BatchSandbox("box"), Manifests.BatchSandbox("cold", ready: 0),
+                Manifests.BatchSandbox("locked", token: "t0ken")),
+        });
+        var key = routingKey.Replace("{port}", backend.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+        // HTTP/1.1 takes the fast path; HTTP/1.0 is handed to Kestrel and the full handler.
+        using var fast = new RawClient(ingress.BaseAddress.Port);
+        await fast.SendAsync($"GET /x HTTP/1.1\r\nHost: h\r\nOpenSandbox-Ingress-To: {key}\r\n\r\n");
+        var fastAnswer = await fast.ReadResponseAsync();
+        using var full = new RawClient(ingress.BaseAddress.Port);
+        await full.SendAsync($"GET /x HTTP/1.0\r\nHost: h\r\nOpenSandbox-Ingress-To: {key}\r\n\r\n");
+        var fullAnswer = await full.ReadUntilClosedAsync();
+
+        Assert.StartsWith($"HTTP/1.1 {status} ", fastAnswer.Head);
+        Assert.StartsWith($"HTTP/1.1 {status} ", fullAnswer);
+        Assert.EndsWith("\r\n\r\n" + fastAnswer.Body, fullAnswer);
+        if (status == 200)
+        {
+            Assert.Equal("from the sandbox", fastAnswer.Body);
+        }
+        else
+        {
+            Assert.StartsWith("OpenSandbox Ingress: ", fastAnswer.Body);
+            Assert.Contains("Content-Type: text/plain; charset=utf-8\r\n", fastAnswer.Head);
+        }
+    }
+
     [Fact]
     public async Task Keep_alive_requests_share_one_sandbox_connection()
     {
