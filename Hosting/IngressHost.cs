@@ -46,24 +46,24 @@ internal static class IngressHost
         services.AddSingleton(new RouteReader(options.Mode));
         services.AddSingleton(sp => new AccessGuard(options.SecureAccessKeys, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new RequestRouter(sp.GetRequiredService<RouteReader>(), sp.GetRequiredService<SandboxDirectory>(),
-            sp.GetRequiredService<AccessGuard>()));
+            sp.GetRequiredService<AccessGuard>(), sp.GetRequiredService<IRenewIntents>()));
+        services.AddSingleton(sp => new RequestLog(sp.GetRequiredService<IngressMetrics>(), sp.GetService<AccessLog>(), sp.GetRequiredService<TimeProvider>()));
         // Factories, not instances, so the container disposes them at shutdown.
         services.AddSingleton(_ => new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout, options.UpstreamPoolIdleTimeout,
             options.UpstreamResponseTimeout));
         services.AddHttpForwarder();
         services.AddSingleton(_ => new UpstreamPool(options.UpstreamConnectTimeout, options.UpstreamPoolIdleTimeout));
         services.AddSingleton<ConnectionDeadlines>();
-        services.AddSingleton(sp => new FastPathProxy(options, sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<IRenewIntents>(), sp.GetService<AccessLog>(), sp.GetRequiredService<IngressMetrics>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<UpstreamPool>(), sp.GetRequiredService<ConnectionDeadlines>(),
+        services.AddSingleton(sp => new FastPathProxy(options, sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<RequestLog>(),
+            sp.GetRequiredService<IngressMetrics>(), sp.GetRequiredService<UpstreamPool>(), sp.GetRequiredService<ConnectionDeadlines>(),
             sp.GetRequiredService<ILogger<FastPathProxy>>()));
         AddRenewIntents(services, options.RenewIntent);
         AddMetrics(services, options);
         AddAccessLog(services, options.LogLevel);
         AddShutdown(services, options);
-        services.AddSingleton(sp => new IngressRequestHandler(sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<IRenewIntents>(), sp.GetRequiredService<IHttpForwarder>(),
-            sp.GetRequiredService<UpstreamClient>(), sp.GetService<AccessLog>(), sp.GetRequiredService<IngressMetrics>(),
-            sp.GetRequiredService<DrainState>(), sp.GetRequiredService<WebSocketDrain>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
+        services.AddSingleton(sp => new IngressRequestHandler(sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<IHttpForwarder>(),
+            sp.GetRequiredService<UpstreamClient>(), sp.GetRequiredService<RequestLog>(), sp.GetRequiredService<IngressMetrics>(),
+            sp.GetRequiredService<DrainState>(), sp.GetRequiredService<WebSocketDrain>(), sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
         overrideServices?.Invoke(services);
 
         // 3. The pipeline: the metrics listener, then every other request to the one handler.

@@ -5,27 +5,22 @@ using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Hosting;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
-using OpenSandbox.Ingress.RenewIntent;
-using OpenSandbox.Ingress.Sandbox;
-using OpenSandbox.Ingress.Security;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace OpenSandbox.Ingress.Proxy;
 
 /// <summary>
-/// The one request path (SPEC §3–§8): health probe, route, lookup, access check, forward, access log.
-/// Everything before the forward is answered from memory. <paramref name="accessLog"/> is null below <c>info</c>.
+/// The full request path (SPEC §3–§8) for what the fast path leaves to Kestrel: health probe, routing decision,
+/// forward through YARP, request log. Everything before the forward is answered from memory.
 /// </summary>
 internal sealed partial class IngressRequestHandler(
     RequestRouter router,
-    IRenewIntents renewIntents,
     IHttpForwarder forwarder,
     UpstreamClient upstream,
-    AccessLog? accessLog,
+    RequestLog requestLog,
     IngressMetrics metrics,
     DrainState drain,
     WebSocketDrain webSockets,
-    TimeProvider time,
     ILogger<IngressRequestHandler> logger)
 {
     public const string StatusPath = "/status.ok";
@@ -47,14 +42,9 @@ internal sealed partial class IngressRequestHandler(
     {
         var started = Stopwatch.GetTimestamp();
         var target = await ProxyAsync(context).ConfigureAwait(false);
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        metrics.RequestCompleted(context.Response.StatusCode, elapsed, fastPath: false);
-        if (accessLog is not null)
-        {
-            var request = context.Request;
-            accessLog.Write(new AccessLogEntry(time.GetUtcNow(), request.Method, request.Path.Value ?? "/", target, context.Response.StatusCode,
-                elapsed.TotalMilliseconds, context.Connection.RemoteIpAddress));
-        }
+        var request = context.Request;
+        requestLog.Completed(request.Method, request.Path.Value ?? "/", target, context.Response.StatusCode, Stopwatch.GetElapsedTime(started),
+            context.Connection.RemoteIpAddress, fastPath: false);
     }
 
     /// <returns>The destination the request was sent to, or null when the ingress answered itself.</returns>
@@ -76,13 +66,7 @@ internal sealed partial class IngressRequestHandler(
             return null;
         }
 
-        // 3. Renew intent (queued, never waited for), then forward.
-        var route = decision.Route!;
-        if (!string.Equals(headers[IngressHeaders.AccessRenew], IngressHeaders.AccessRenewSkip, StringComparison.OrdinalIgnoreCase))
-        {
-            renewIntents.Observe(route.SandboxId, route.Port, decision.PathAndQuery!);
-        }
-
+        // 3. Forward (the routing decision has queued the renew intent).
         var destination = decision.Destination!;
         var transformer = new ForwardingTransformer(decision.PathAndQuery!, decision.ForwardedPrefix);
         var upgrade = webSockets.TryTrack(context);
@@ -106,7 +90,7 @@ internal sealed partial class IngressRequestHandler(
 
         if (error != ForwarderError.None)
         {
-            await ReportForwardingErrorAsync(context, error, route.SandboxId).ConfigureAwait(false);
+            await ReportForwardingErrorAsync(context, error, decision.Route!.SandboxId).ConfigureAwait(false);
         }
 
         return destination;

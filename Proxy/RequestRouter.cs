@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
+using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Security;
 
@@ -7,9 +8,11 @@ namespace OpenSandbox.Ingress.Proxy;
 
 /// <summary>
 /// Where a request goes, or why the ingress answers it itself (SPEC §4–§8), decided from memory: cache state, route,
-/// sandbox lookup, readiness, secure access. The full handler and the fast path both ask here, so they agree.
+/// sandbox lookup, readiness, secure access. The full handler and the fast path both ask here, so they agree. A
+/// decision to forward also queues the sandbox's renew intent (SPEC §9; queued, never waited for), unless the request
+/// says <c>OpenSandbox-Access-Renew: skip</c>.
 /// </summary>
-internal sealed class RequestRouter(RouteReader routeReader, SandboxDirectory directory, AccessGuard accessGuard)
+internal sealed class RequestRouter(RouteReader routeReader, SandboxDirectory directory, AccessGuard accessGuard, IRenewIntents renewIntents)
 {
     public bool IsSynced => directory.IsSynced;
 
@@ -49,6 +52,11 @@ internal sealed class RequestRouter(RouteReader routeReader, SandboxDirectory di
         }
 
         var (forwardedPathAndQuery, forwardedPrefix) = route.Forwarded(access.ReadSigned);
+        if (!string.Equals(header(IngressHeaders.AccessRenew), IngressHeaders.AccessRenewSkip, StringComparison.OrdinalIgnoreCase))
+        {
+            renewIntents.Observe(route.SandboxId, route.Port, forwardedPathAndQuery);
+        }
+
         var destination = sandbox.DestinationBase + ":" + route.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return new RouteDecision(StatusCodes.Status200OK, null, route, destination, forwardedPathAndQuery, forwardedPrefix);
     }

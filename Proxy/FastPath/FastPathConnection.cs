@@ -166,14 +166,15 @@ internal sealed class FastPathConnection : IHasDeadline
         }
 
         _input.AdvanceTo(buffer.GetPosition(plan.RequestLength));
-        if (plan.Destination is null)
+        if (plan.Destination is not { } destination)
         {
-            await WriteAnswerAsync(plan.Status, plan.Reason!, plan).ConfigureAwait(false);
-            _proxy.Log(plan.Method, plan.Path, null, plan.Status, Stopwatch.GetElapsedTime(started), _clientAddress);
-            return plan.ClientWantsClose || _closeRequested ? Next.Close : Next.Continue;
+            var decision = plan.Decision;
+            await WriteAnswerAsync(decision.Status, decision.Reason!).ConfigureAwait(false);
+            Completed(null, decision.Status, started);
+            return ClosesAfterResponse ? Next.Close : Next.Continue;
         }
 
-        return await ForwardAsync(plan, started).ConfigureAwait(false);
+        return await ForwardAsync(plan.Decision.Route!.SandboxId, destination, started).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -193,21 +194,20 @@ internal sealed class FastPathConnection : IHasDeadline
         var decision = _proxy.Router.Decide(_request.Target, _requestHeader);
         if (!decision.IsForward)
         {
-            return new Plan(decision.Status, decision.Reason, null, null, _request.Method, _request.Path, _request.IsHead, _request.WantsClose,
-                requestLength);
-        }
-
-        var route = decision.Route!;
-        if (!string.Equals(_requestHeader(IngressHeaders.AccessRenew), IngressHeaders.AccessRenewSkip, StringComparison.OrdinalIgnoreCase))
-        {
-            _proxy.RenewIntents.Observe(route.SandboxId, route.Port, decision.PathAndQuery!);
+            return new Plan(decision, null, requestLength);
         }
 
         var destination = _proxy.Pool.For(decision.Destination!);
         ComposeRequest(contiguous.Span, destination, decision.PathAndQuery!, decision.ForwardedPrefix);
-        return new Plan(0, null, route.SandboxId, destination, _request.Method, _request.Path, _request.IsHead, _request.WantsClose,
-            requestLength);
+        return new Plan(decision, destination, requestLength);
     }
+
+    /// <summary>The client asked to close, or Kestrel is stopping: this response is the connection's last.</summary>
+    private bool ClosesAfterResponse => _request.WantsClose || _closeRequested;
+
+    private void Completed(Destination? destination, int status, long started) =>
+        _proxy.RequestLog.Completed(_request.Method, _request.Path, destination?.Name, status, Stopwatch.GetElapsedTime(started), _clientAddress,
+            fastPath: true);
 
     /// <summary>SPEC §7 on the wire: target kept, routing and secure-access headers dropped, Host and X-Forwarded-* set.</summary>
     private void ComposeRequest(ReadOnlySpan<byte> received, Destination destination, string pathAndQuery, string? forwardedPrefix)
@@ -234,7 +234,7 @@ internal sealed class FastPathConnection : IHasDeadline
         }
 
         AppendHeader(writer, IngressHeaders.ForwardedProto, "http");
-        AppendHeader(writer, IngressHeaders.ForwardedHost, _request.Values(IngressHeaders.Host).ToString());
+        AppendHeader(writer, IngressHeaders.ForwardedHost, _request.Host);
         if (forwardedPrefix is not null)
         {
             AppendHeader(writer, IngressHeaders.ForwardedPrefix, forwardedPrefix);
@@ -258,26 +258,26 @@ internal sealed class FastPathConnection : IHasDeadline
         writer.Advance(written);
     }
 
-    private async ValueTask<Next> ForwardAsync(Plan plan, long started)
+    private async ValueTask<Next> ForwardAsync(string sandboxId, Destination destination, long started)
     {
-        var (status, failure) = await SendAndReadHeadAsync(plan).ConfigureAwait(false);
+        var (status, received, failure) = await SendAndReadHeadAsync(destination).ConfigureAwait(false);
         if (failure is not null)
         {
-            _proxy.LogForwardingFailed(plan.SandboxId!, failure);
+            _proxy.LogForwardingFailed(sandboxId, failure);
             await WriteAnswerAsync(status, status == StatusCodes.Status504GatewayTimeout
-                ? $"sandbox {plan.SandboxId} did not answer in time"
-                : $"sandbox {plan.SandboxId} is unreachable", plan).ConfigureAwait(false);
-            _proxy.Log(plan.Method, plan.Path, plan.Destination!.Name, status, Stopwatch.GetElapsedTime(started), _clientAddress);
-            return plan.ClientWantsClose || _closeRequested ? Next.Close : Next.Continue;
+                ? $"sandbox {sandboxId} did not answer in time"
+                : $"sandbox {sandboxId} is unreachable").ConfigureAwait(false);
+            Completed(destination, status, started);
+            return ClosesAfterResponse ? Next.Close : Next.Continue;
         }
 
         var upstream = _upstream!;
-        var closeAfter = plan.ClientWantsClose || _closeRequested;
+        var closeAfter = ClosesAfterResponse;
         _response.WriteForClient(_output, closeAfter);
         bool complete, reusable;
         try
         {
-            (complete, reusable) = await CopyBodyAsync(upstream).ConfigureAwait(false);
+            (complete, reusable) = await CopyBodyAsync(upstream, received).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -290,17 +290,17 @@ internal sealed class FastPathConnection : IHasDeadline
         _upstream = null;
         if (complete && reusable)
         {
-            _proxy.Pool.Return(plan.Destination!, upstream);
+            _proxy.Pool.Return(destination, upstream);
         }
         else
         {
             upstream.Dispose();
         }
 
-        _proxy.Log(plan.Method, plan.Path, plan.Destination!.Name, status, Stopwatch.GetElapsedTime(started), _clientAddress);
+        Completed(destination, status, started);
         if (!complete)
         {
-            _proxy.LogClientGone(plan.SandboxId!);
+            _proxy.LogClientGone(sandboxId);
             _connection.Abort(new ConnectionAbortedException("fast path: response cut short"));
             return Next.Close;
         }
@@ -308,8 +308,9 @@ internal sealed class FastPathConnection : IHasDeadline
         return closeAfter ? Next.Close : Next.Continue;
     }
 
-    /// <returns>The final response status, or an error status and what went wrong.</returns>
-    private async ValueTask<(int Status, string? Failure)> SendAndReadHeadAsync(Plan plan)
+    /// <returns>The final response status and the bytes received so far (head and the start of the body), or an error
+    /// status and what went wrong.</returns>
+    private async ValueTask<(int Status, int Received, string? Failure)> SendAndReadHeadAsync(Destination destination)
     {
         var pool = _proxy.Pool;
         for (var attempt = 0; ; attempt++)
@@ -317,28 +318,31 @@ internal sealed class FastPathConnection : IHasDeadline
             UpstreamConnection upstream;
             try
             {
-                upstream = pool.TryRent(plan.Destination!) ?? await pool.ConnectAsync(plan.Destination!, CancellationToken.None).ConfigureAwait(false);
+                upstream = pool.TryRent(destination) ?? await pool.ConnectAsync(destination, CancellationToken.None).ConfigureAwait(false);
             }
             catch (SocketException e)
             {
                 _proxy.Metrics.UpstreamConnectFailed();
-                return (StatusCodes.Status502BadGateway, e.Message);
+                return (StatusCodes.Status502BadGateway, 0, e.Message);
             }
             catch (TimeoutException e)
             {
-                return (StatusCodes.Status504GatewayTimeout, e.Message);
+                return (StatusCodes.Status504GatewayTimeout, 0, e.Message);
             }
 
             _upstream = upstream;
             _timedOut = false;
             Arm(Phase.AwaitingResponse, _proxy.Options.UpstreamResponseTimeout ?? _proxy.Options.UpstreamIdleTimeout);
             var received = 0;
+            // A pooled connection the sandbox closed while idle fails before the first response byte: that request
+            // goes once more on a new connection, as SocketsHttpHandler does.
+            bool MayRetry() => received == 0 && upstream.WasReused && attempt == 0;
             try
             {
                 await upstream.Socket.SendAsync(_outgoing.WrittenMemory, SocketFlags.None).ConfigureAwait(false);
                 while (true)
                 {
-                    var outcome = received == 0 ? ResponseHead.Outcome.Incomplete : _response.TryParse(upstream.Buffer, received, plan.IsHead);
+                    var outcome = received == 0 ? ResponseHead.Outcome.Incomplete : _response.TryParse(upstream.Buffer, received, _request.IsHead);
                     if (outcome == ResponseHead.Outcome.Invalid)
                     {
                         return Fail("malformed response head");
@@ -347,8 +351,7 @@ internal sealed class FastPathConnection : IHasDeadline
                     if (outcome == ResponseHead.Outcome.Complete && !_response.IsInterim)
                     {
                         Arm(Phase.Transfer, _proxy.Options.UpstreamIdleTimeout);
-                        upstream.Filled = received;
-                        return (_response.StatusCode, null);
+                        return (_response.StatusCode, received, null);
                     }
 
                     if (outcome == ResponseHead.Outcome.Complete)
@@ -374,7 +377,7 @@ internal sealed class FastPathConnection : IHasDeadline
                     var count = await upstream.Socket.ReceiveAsync(upstream.Buffer.AsMemory(received), SocketFlags.None).ConfigureAwait(false);
                     if (count == 0)
                     {
-                        if (received == 0 && upstream.WasReused && attempt == 0)
+                        if (MayRetry())
                         {
                             break;
                         }
@@ -392,30 +395,30 @@ internal sealed class FastPathConnection : IHasDeadline
                     return Fail("no response head in time", StatusCodes.Status504GatewayTimeout);
                 }
 
-                if (!(received == 0 && upstream.WasReused && attempt == 0))
+                if (!MayRetry())
                 {
                     return Fail(e.Message);
                 }
             }
 
-            // A pooled connection the sandbox had closed: once more on a new one, as SocketsHttpHandler does.
             upstream.Dispose();
             _upstream = null;
         }
 
-        (int, string?) Fail(string reason, int status = StatusCodes.Status502BadGateway)
+        (int, int, string?) Fail(string reason, int status = StatusCodes.Status502BadGateway)
         {
             _upstream?.Dispose();
             _upstream = null;
-            return (status, _timedOut ? "no response head in time" : reason);
+            return (status, 0, _timedOut ? "no response head in time" : reason);
         }
     }
 
     /// <returns>Whether the whole body reached the client, and whether the sandbox connection can be reused.</returns>
-    private async ValueTask<(bool Complete, bool Reusable)> CopyBodyAsync(UpstreamConnection upstream)
+    /// <param name="received">Bytes of <see cref="UpstreamConnection.Buffer"/> holding the head and the start of the body.</param>
+    private async ValueTask<(bool Complete, bool Reusable)> CopyBodyAsync(UpstreamConnection upstream, int received)
     {
         var head = _response;
-        var extra = upstream.Buffer.AsMemory(head.Length, upstream.Filled - head.Length);
+        var extra = upstream.Buffer.AsMemory(head.Length, received - head.Length);
         var reusable = head.Reusable;
         switch (head.Framing)
         {
@@ -531,14 +534,14 @@ internal sealed class FastPathConnection : IHasDeadline
     private static readonly TimeSpan MinRateGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>The ingress's own answer (SPEC §5), the same line the full handler writes.</summary>
-    private async ValueTask WriteAnswerAsync(int status, string reason, Plan plan)
+    private async ValueTask WriteAnswerAsync(int status, string reason)
     {
         var body = ErrorResponse.Body(reason);
-        var connection = plan.ClientWantsClose || _closeRequested ? "Connection: close\r\n" : "";
+        var connection = ClosesAfterResponse ? "Connection: close\r\n" : "";
         var head = string.Create(CultureInfo.InvariantCulture, $"HTTP/1.1 {status} {ReasonPhrases.GetReasonPhrase(status)}\r\n"
             + $"Content-Type: {ErrorResponse.ContentType}\r\nContent-Length: {body.Length}\r\n{connection}\r\n");
         HttpSyntax.Append(_output, Encoding.ASCII.GetBytes(head));
-        if (!plan.IsHead)
+        if (!_request.IsHead)
         {
             HttpSyntax.Append(_output, body);
         }
@@ -546,9 +549,8 @@ internal sealed class FastPathConnection : IHasDeadline
         await _output.FlushAsync().ConfigureAwait(false);
     }
 
-    /// <summary>What to do with one request: answer it (<paramref name="Status"/>, <paramref name="Reason"/>) or forward it.</summary>
+    /// <summary>What to do with one request: forward it to <paramref name="Destination"/>, or answer with the decision's status.</summary>
     /// <param name="RequestLength">Bytes of the client's request, head and body.</param>
-    private sealed record Plan(int Status, string? Reason, string? SandboxId, Destination? Destination, string Method, string Path, bool IsHead,
-        bool ClientWantsClose, int RequestLength);
+    private sealed record Plan(RouteDecision Decision, Destination? Destination, int RequestLength);
 
 }

@@ -1,10 +1,8 @@
-using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
-using OpenSandbox.Ingress.RenewIntent;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath;
 
@@ -20,10 +18,8 @@ namespace OpenSandbox.Ingress.Proxy.FastPath;
 internal sealed partial class FastPathProxy(
     IngressOptions options,
     RequestRouter router,
-    IRenewIntents renewIntents,
-    AccessLog? accessLog,
+    RequestLog requestLog,
     IngressMetrics metrics,
-    TimeProvider time,
     UpstreamPool pool,
     ConnectionDeadlines deadlines,
     ILogger<FastPathProxy> logger)
@@ -32,7 +28,7 @@ internal sealed partial class FastPathProxy(
 
     public RequestRouter Router { get; } = router;
 
-    public IRenewIntents RenewIntents { get; } = renewIntents;
+    public RequestLog RequestLog { get; } = requestLog;
 
     public IngressMetrics Metrics { get; } = metrics;
 
@@ -41,12 +37,6 @@ internal sealed partial class FastPathProxy(
     public ConnectionDeadlines Deadlines { get; } = deadlines;
 
     public Task RunAsync(ConnectionContext connection, ConnectionDelegate kestrel) => new FastPathConnection(connection, kestrel, this).RunAsync();
-
-    public void Log(string method, string path, string? target, int status, TimeSpan elapsed, IPAddress? client)
-    {
-        Metrics.RequestCompleted(status, elapsed, fastPath: true);
-        accessLog?.Write(new AccessLogEntry(time.GetUtcNow(), method, path, target, status, elapsed.TotalMilliseconds, client));
-    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to sandbox {SandboxId} failed: {Detail}")]
     public partial void LogForwardingFailed(string sandboxId, string detail);

@@ -26,7 +26,10 @@ internal sealed class RequestHead
     public string Target { get; private set; } = "";
 
     /// <summary>The target's path, what Kestrel's decoded <c>Path</c> would also be for such a target.</summary>
-    public string Path => Target.IndexOf('?', StringComparison.Ordinal) is var q and >= 0 ? Target[..q] : Target;
+    public string Path { get; private set; } = "";
+
+    /// <summary>The one Host header's value.</summary>
+    public string Host { get; private set; } = "";
 
     public int ContentLength { get; private set; }
 
@@ -84,6 +87,7 @@ internal sealed class RequestHead
                     return false;
                 case HeaderKind.Host:
                     hosts++;
+                    Host = Encoding.ASCII.GetString(Value(header));
                     break;
                 case HeaderKind.ContentLength:
                     contentLengths++;
@@ -152,6 +156,7 @@ internal sealed class RequestHead
 
         Method = method;
         Target = Encoding.ASCII.GetString(target);
+        Path = target.IndexOf((byte)'?') is var query and >= 0 ? Target[..query] : Target;
         return true;
     }
 

@@ -18,9 +18,6 @@ internal sealed class UpstreamConnection(Socket socket, long createdAt) : IDispo
 
     public long IdleSince { get; set; }
 
-    /// <summary>Bytes of <see cref="Buffer"/> received for the current response.</summary>
-    public int Filled { get; set; }
-
     /// <summary>Served a request before: a failure before the first response byte may mean the sandbox closed it idle.</summary>
     public bool WasReused { get; set; }
 
@@ -182,19 +179,17 @@ internal sealed class Destination
     public Destination(string destination)
     {
         // "http://" + host (IPv6 bracketed) + ":" + port, as SandboxRecord.DestinationBase and the request handler form it.
-        Authority = destination["http://".Length..];
-        var colon = Authority.LastIndexOf(':');
-        var host = Authority[..colon].Trim('[', ']');
-        var port = int.Parse(Authority.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture);
+        var authority = destination["http://".Length..];
+        var colon = authority.LastIndexOf(':');
+        var host = authority[..colon].Trim('[', ']');
+        var port = int.Parse(authority.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture);
         EndPoint = IPAddress.TryParse(host, out var address) ? new IPEndPoint(address, port) : new DnsEndPoint(host, port);
-        HostLine = System.Text.Encoding.ASCII.GetBytes($"Host: {Authority}\r\n");
+        HostLine = System.Text.Encoding.ASCII.GetBytes($"Host: {authority}\r\n");
         Name = destination;
     }
 
     /// <summary><c>http://host:port</c>, as logged.</summary>
     public string Name { get; }
-
-    public string Authority { get; }
 
     public EndPoint EndPoint { get; }
 
