@@ -198,7 +198,7 @@ internal sealed class FastPathConnection : IHasDeadline
         }
 
         var destination = _proxy.Pool.For(decision.Destination!);
-        ComposeRequest(contiguous.Span, destination, decision.PathAndQuery!, decision.ForwardedPrefix);
+        ForwardedRequest.Compose(_outgoing, _request, contiguous.Span, destination, decision.PathAndQuery!, decision.ForwardedPrefix, _clientText);
         return new Plan(decision, destination, requestLength);
     }
 
@@ -208,55 +208,6 @@ internal sealed class FastPathConnection : IHasDeadline
     private void Completed(Destination? destination, int status, long started) =>
         _proxy.RequestLog.Completed(_request.Method, _request.Path, destination?.Name, status, Stopwatch.GetElapsedTime(started), _clientAddress,
             fastPath: true);
-
-    /// <summary>SPEC §7 on the wire: target kept, routing and secure-access headers dropped, Host and X-Forwarded-* set.</summary>
-    private void ComposeRequest(ReadOnlySpan<byte> received, Destination destination, string pathAndQuery, string? forwardedPrefix)
-    {
-        var writer = _outgoing;
-        writer.ResetWrittenCount();
-        Append(writer, _request.Method);
-        Append(writer, " ");
-        Append(writer, pathAndQuery);
-        HttpSyntax.Append(writer, " HTTP/1.1\r\n"u8);
-        HttpSyntax.Append(writer, destination.HostLine);
-        foreach (var header in _request.Headers)
-        {
-            if (header.Kind is HeaderKind.Forwarded or HeaderKind.ContentLength)
-            {
-                HttpSyntax.Append(writer, _request.Line(header));
-            }
-        }
-
-        var forwardedFor = _request.Values(IngressHeaders.ForwardedFor);
-        if (_clientText is not null)
-        {
-            AppendHeader(writer, IngressHeaders.ForwardedFor, forwardedFor.Count == 0 ? _clientText : forwardedFor.ToString() + ", " + _clientText);
-        }
-
-        AppendHeader(writer, IngressHeaders.ForwardedProto, "http");
-        AppendHeader(writer, IngressHeaders.ForwardedHost, _request.Host);
-        if (forwardedPrefix is not null)
-        {
-            AppendHeader(writer, IngressHeaders.ForwardedPrefix, forwardedPrefix);
-        }
-
-        HttpSyntax.Append(writer, "\r\n"u8);
-        HttpSyntax.Append(writer, received.Slice(_request.Length, _request.ContentLength));
-    }
-
-    private static void AppendHeader(ArrayBufferWriter<byte> writer, string name, string value)
-    {
-        Append(writer, name);
-        Append(writer, ": ");
-        Append(writer, value);
-        HttpSyntax.Append(writer, "\r\n"u8);
-    }
-
-    private static void Append(ArrayBufferWriter<byte> writer, string ascii)
-    {
-        var written = Encoding.Latin1.GetBytes(ascii, writer.GetSpan(ascii.Length));
-        writer.Advance(written);
-    }
 
     private async ValueTask<Next> ForwardAsync(string sandboxId, Destination destination, long started)
     {
