@@ -19,7 +19,6 @@ internal sealed class FastPathConnection : IHasDeadline
     /// <summary>Requests that arrive in pieces larger than this (big heads, big bodies) take Kestrel's path.</summary>
     private const int MaxBufferedRequest = 128 * 1024;
     private const int MaxResponseHead = 64 * 1024;
-    private const int ReceiveSize = 16 * 1024;
 
     private readonly ConnectionContext _connection;
     private readonly ConnectionDelegate _kestrel;
@@ -29,6 +28,7 @@ internal sealed class FastPathConnection : IHasDeadline
     private readonly RequestHead _request = new();
     private readonly ResponseHead _response = new();
     private readonly Func<string, StringValues> _requestHeader;
+    private readonly Func<ValueTask<bool>> _flush;
     private readonly IPAddress? _clientAddress;
     private readonly string? _clientText;
     /// <summary>The request as the sandbox gets it; grows to the largest request seen on this connection.</summary>
@@ -48,6 +48,7 @@ internal sealed class FastPathConnection : IHasDeadline
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
         _requestHeader = _request.Values;
+        _flush = FlushAsync;
         if (connection.RemoteEndPoint is IPEndPoint remote)
         {
             _clientAddress = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
@@ -228,7 +229,7 @@ internal sealed class FastPathConnection : IHasDeadline
         bool complete, reusable;
         try
         {
-            (complete, reusable) = await CopyBodyAsync(upstream, received).ConfigureAwait(false);
+            (complete, reusable) = await ResponseBody.CopyAsync(_response, upstream, received, _output, _flush).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -362,110 +363,6 @@ internal sealed class FastPathConnection : IHasDeadline
             _upstream = null;
             return (status, 0, _timedOut ? "no response head in time" : reason);
         }
-    }
-
-    /// <returns>Whether the whole body reached the client, and whether the sandbox connection can be reused.</returns>
-    /// <param name="received">Bytes of <see cref="UpstreamConnection.Buffer"/> holding the head and the start of the body.</param>
-    private async ValueTask<(bool Complete, bool Reusable)> CopyBodyAsync(UpstreamConnection upstream, int received)
-    {
-        var head = _response;
-        var extra = upstream.Buffer.AsMemory(head.Length, received - head.Length);
-        var reusable = head.Reusable;
-        switch (head.Framing)
-        {
-            case BodyFraming.None:
-                return (await FlushAsync().ConfigureAwait(false), reusable && extra.IsEmpty);
-            case BodyFraming.ContentLength:
-                {
-                    var remaining = head.ContentLength;
-                    var first = (int)Math.Min(remaining, extra.Length);
-                    HttpSyntax.Append(_output, extra.Span[..first]);
-                    remaining -= first;
-                    reusable &= first == extra.Length;
-                    while (remaining > 0)
-                    {
-                        if (!await FlushAsync().ConfigureAwait(false))
-                        {
-                            return (false, false);
-                        }
-
-                        var memory = _output.GetMemory(ReceiveSize);
-                        var count = await upstream.Socket.ReceiveAsync(memory[..(int)Math.Min(memory.Length, remaining)], SocketFlags.None)
-                            .ConfigureAwait(false);
-                        if (count == 0)
-                        {
-                            return (false, false);
-                        }
-
-                        _output.Advance(count);
-                        remaining -= count;
-                    }
-
-                    return (await FlushAsync().ConfigureAwait(false), reusable);
-                }
-
-            case BodyFraming.Chunked:
-                {
-                    var scanner = default(ChunkedBodyScanner);
-                    var body = scanner.Scan(extra.Span);
-                    HttpSyntax.Append(_output, extra.Span[..body]);
-                    reusable &= body == extra.Length;
-                    while (!scanner.IsDone && !scanner.IsInvalid)
-                    {
-                        if (!await FlushAsync().ConfigureAwait(false))
-                        {
-                            return (false, false);
-                        }
-
-                        var memory = _output.GetMemory(ReceiveSize);
-                        var count = await upstream.Socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
-                        if (count == 0)
-                        {
-                            return (false, false);
-                        }
-
-                        body = scanner.Scan(memory.Span[..count]);
-                        _output.Advance(body);
-                        reusable &= body == count;
-                    }
-
-                    return scanner.IsInvalid ? (false, false) : (await FlushAsync().ConfigureAwait(false), reusable);
-                }
-
-            default:
-                {
-                    // The sandbox ends the body by closing; the client gets it chunked and keeps its connection.
-                    WriteChunk(extra.Span);
-                    while (true)
-                    {
-                        if (!await FlushAsync().ConfigureAwait(false))
-                        {
-                            return (false, false);
-                        }
-
-                        var count = await upstream.Socket.ReceiveAsync(upstream.Buffer, SocketFlags.None).ConfigureAwait(false);
-                        if (count == 0)
-                        {
-                            HttpSyntax.Append(_output, "0\r\n\r\n"u8);
-                            return (await FlushAsync().ConfigureAwait(false), false);
-                        }
-
-                        WriteChunk(upstream.Buffer.AsSpan(0, count));
-                    }
-                }
-        }
-    }
-
-    private void WriteChunk(ReadOnlySpan<byte> data)
-    {
-        if (data.IsEmpty)
-        {
-            return;
-        }
-
-        HttpSyntax.Append(_output, Encoding.ASCII.GetBytes(data.Length.ToString("x", CultureInfo.InvariantCulture) + "\r\n"));
-        HttpSyntax.Append(_output, data);
-        HttpSyntax.Append(_output, "\r\n"u8);
     }
 
     /// <returns>False when the client has gone.</returns>
