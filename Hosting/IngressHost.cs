@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -53,10 +54,13 @@ internal static class IngressHost
             options.UpstreamResponseTimeout));
         services.AddHttpForwarder();
         services.AddSingleton(_ => new UpstreamPool(options.UpstreamConnectTimeout, options.UpstreamPoolIdleTimeout));
-        services.AddSingleton<ConnectionDeadlines>();
+        services.AddSingleton<OpenConnections>();
         services.AddSingleton(sp => new FastPathProxy(options, sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<RequestLog>(),
-            sp.GetRequiredService<IngressMetrics>(), sp.GetRequiredService<UpstreamPool>(), sp.GetRequiredService<ConnectionDeadlines>(),
+            sp.GetRequiredService<IngressMetrics>(), sp.GetRequiredService<UpstreamPool>(), sp.GetRequiredService<OpenConnections>(),
             sp.GetRequiredService<ILogger<FastPathProxy>>()));
+        // Binds the main port only (FastPathEndPoint); Kestrel's socket transport keeps the others.
+        services.AddSingleton<IConnectionListenerFactory>(sp => new FastPathListenerFactory(sp.GetRequiredService<FastPathProxy>(),
+            sp.GetRequiredService<ILoggerFactory>()));
         AddRenewIntents(services, options.RenewIntent);
         AddMetrics(services, options);
         AddAccessLog(services, options.LogLevel);
@@ -91,7 +95,9 @@ internal static class IngressHost
         kestrel.Limits.MaxRequestHeadersTotalSize = options.MaxRequestHeaderKiB * 1024;
         kestrel.Limits.MaxRequestLineSize = options.MaxRequestHeaderKiB * 1024;
         kestrel.Limits.Http2.MaxRequestHeaderFieldSize = options.MaxRequestHeaderKiB * 1024;
-        Listen(kestrel, options.ListenAddress, options.Port, HttpProtocols.Http1, fastPath: true);
+        var any = options.ListenAddress == IngressOptions.AnyAddress;
+        var mainAddress = any ? new IPEndPoint(IPAddress.IPv6Any, options.Port) : new IPEndPoint(IPAddress.Parse(options.ListenAddress), options.Port);
+        kestrel.Listen(new FastPathEndPoint(mainAddress, any), listen => listen.Protocols = HttpProtocols.Http1);
         if (options.H2cPort is { } h2cPort)
         {
             // Kestrel speaks HTTP/2 in clear text only with prior knowledge, on an HTTP/2-only endpoint.
@@ -104,28 +110,15 @@ internal static class IngressHost
         }
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string address, int port, HttpProtocols protocols, bool fastPath = false)
+    private static void Listen(KestrelServerOptions kestrel, string address, int port, HttpProtocols protocols)
     {
-        void Configure(ListenOptions listen)
-        {
-            listen.Protocols = protocols;
-            if (fastPath)
-            {
-                listen.Use(kestrelHttp =>
-                {
-                    var proxy = listen.ApplicationServices.GetRequiredService<FastPathProxy>();
-                    return connection => proxy.RunAsync(connection, kestrelHttp);
-                });
-            }
-        }
-
         if (address == IngressOptions.AnyAddress)
         {
-            kestrel.ListenAnyIP(port, Configure);
+            kestrel.ListenAnyIP(port, listen => listen.Protocols = protocols);
         }
         else
         {
-            kestrel.Listen(IPAddress.Parse(address), port, Configure);
+            kestrel.Listen(IPAddress.Parse(address), port, listen => listen.Protocols = protocols);
         }
     }
 

@@ -1,30 +1,32 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath;
 
-/// <summary>One client connection on the fast path: request after request until it closes or hands over to Kestrel.</summary>
-internal sealed class FastPathConnection : IHasDeadline
+/// <summary>
+/// One client connection on the fast path, on its own socket: request after request until it closes, or until a request
+/// the fast path does not serve hands the connection, bytes already received included, over to Kestrel.
+/// </summary>
+internal sealed class FastPathConnection
 {
-    /// <summary>Requests that arrive in pieces larger than this (big heads, big bodies) take Kestrel's path.</summary>
-    private const int MaxBufferedRequest = 128 * 1024;
+    /// <summary>
+    /// Enough for the head (and any small body) of the requests this path serves; a request that does not fit takes
+    /// Kestrel's path, which streams it.
+    /// </summary>
+    private const int InputSize = 4 * 1024;
     private const int MaxResponseHead = 64 * 1024;
 
-    private readonly ConnectionContext _connection;
-    private readonly ConnectionDelegate _kestrel;
+    private readonly Socket _socket;
     private readonly FastPathProxy _proxy;
-    private readonly PipeReader _input;
-    private readonly PipeWriter _output;
+    private readonly FastPathListener _listener;
+    private readonly ClientOutput _output;
     private readonly RequestHead _request = new();
     private readonly ResponseHead _response = new();
     private readonly Func<string, StringValues> _requestHeader;
@@ -34,22 +36,26 @@ internal sealed class FastPathConnection : IHasDeadline
     /// <summary>The request as the sandbox gets it; grows to the largest request seen on this connection.</summary>
     private readonly ArrayBufferWriter<byte> _outgoing = new();
 
+    /// <summary>Received bytes not yet served: <c>[_start, _end)</c>.</summary>
+    private byte[] _input = [];
+    private int _start;
+    private int _end;
+
     private long _deadline = long.MaxValue;
     private volatile Phase _phase;
     private volatile bool _closeRequested;
     private volatile bool _timedOut;
     private UpstreamConnection? _upstream;
 
-    public FastPathConnection(ConnectionContext connection, ConnectionDelegate kestrel, FastPathProxy proxy)
+    public FastPathConnection(Socket socket, FastPathProxy proxy, FastPathListener listener)
     {
-        _connection = connection;
-        _kestrel = kestrel;
+        _socket = socket;
         _proxy = proxy;
-        _input = connection.Transport.Input;
-        _output = connection.Transport.Output;
+        _listener = listener;
+        _output = new ClientOutput(socket);
         _requestHeader = _request.Values;
         _flush = FlushAsync;
-        if (connection.RemoteEndPoint is IPEndPoint remote)
+        if (socket.RemoteEndPoint is IPEndPoint remote)
         {
             _clientAddress = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
             _clientText = _clientAddress.ToString();
@@ -75,67 +81,96 @@ internal sealed class FastPathConnection : IHasDeadline
         Kestrel,
     }
 
+    /// <summary><see cref="Environment.TickCount64"/> milliseconds; <see cref="long.MaxValue"/> for none.</summary>
     public long Deadline => Volatile.Read(ref _deadline);
 
     public async Task RunAsync()
     {
-        var deadlines = _proxy.Deadlines;
-        deadlines.Watch(this);
+        var connections = _proxy.Connections;
+        connections.Add(this);
         var next = Next.Close;
+        _input = ArrayPool<byte>.Shared.Rent(InputSize);
         try
         {
-            // Kestrel asks connections to close when it stops: an idle one closes now, a busy one after its response.
-            var closeRequested = _connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
-            using (closeRequested.Register(static state => ((FastPathConnection)state!).OnCloseRequested(), this))
+            do
             {
-                do
-                {
-                    next = await ServeOneAsync().ConfigureAwait(false);
-                }
-                while (next == Next.Continue);
+                next = await ServeOneAsync().ConfigureAwait(false);
             }
+            while (next == Next.Continue);
         }
-        catch (Exception e) when (e is IOException or SocketException or ConnectionAbortedException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            // The client or the sandbox went away mid-response: nothing more can be said to either.
+            // The client or the sandbox went away mid-response, or a timeout or shutdown closed the connection.
             next = Next.Close;
         }
         finally
         {
-            deadlines.Forget(this);
+            connections.Remove(this);
             _upstream?.Dispose();
+            _output.Release();
         }
 
         if (next == Next.Kestrel)
         {
-            await _kestrel(_connection).ConfigureAwait(false);
+            _listener.HandOver(_socket, _input.AsSpan(_start, _end - _start));
         }
+        else
+        {
+            _socket.Dispose();
+        }
+
+        ArrayPool<byte>.Shared.Return(_input);
     }
 
+    /// <summary>The timeout of the phase the connection is in has passed (checked by <see cref="OpenConnections"/>).</summary>
     public void OnDeadlinePassed()
     {
         switch (_phase)
         {
             case Phase.Idle:
-                _input.CancelPendingRead();
+                ShutDownClient();
                 break;
             case Phase.AwaitingResponse:
                 _timedOut = true;
                 _upstream?.Dispose();
                 break;
             default:
-                _upstream?.Dispose();
-                _connection.Abort(new ConnectionAbortedException("fast path: transfer timed out"));
+                Abort();
                 break;
         }
     }
 
-    private void OnCloseRequested()
+    /// <summary>Shutdown: an idle connection closes now, a busy one after its response.</summary>
+    public void RequestClose()
     {
         _closeRequested = true;
         if (_phase == Phase.Idle)
         {
-            _input.CancelPendingRead();
+            ShutDownClient();
+        }
+    }
+
+    /// <summary>Cuts the client and the sandbox connection: whatever was in flight is lost.</summary>
+    public void Abort()
+    {
+        _upstream?.Dispose();
+        ShutDownClient();
+        _socket.Dispose();
+    }
+
+    /// <summary>
+    /// Ends the client connection with a FIN (closing a socket another thread is using would reset it instead); the
+    /// connection's own loop then sees it end and disposes the socket.
+    /// </summary>
+    private void ShutDownClient()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed.
         }
     }
 
@@ -148,25 +183,29 @@ internal sealed class FastPathConnection : IHasDeadline
     private async ValueTask<Next> ServeOneAsync()
     {
         Arm(Phase.Idle, _proxy.Options.ClientIdleTimeout);
-        var read = await _input.ReadAsync().ConfigureAwait(false);
-        var buffer = read.Buffer;
-        if (read.IsCanceled || buffer.IsEmpty || _closeRequested)
+        if (_start == _end)
         {
-            // Idle timeout, shutdown, or the client closed.
-            _input.AdvanceTo(buffer.Start, buffer.End);
-            return Next.Close;
+            // Nothing pipelined: wait for the next request, holding no output buffer meanwhile.
+            _output.Release();
+            _start = _end = 0;
+            var count = await _socket.ReceiveAsync(_input, SocketFlags.None).ConfigureAwait(false);
+            if (count == 0 || _closeRequested)
+            {
+                return Next.Close;
+            }
+
+            _end = count;
         }
 
         var started = Stopwatch.GetTimestamp();
-        var plan = TryPlan(buffer);
+        var plan = TryPlan(_input.AsMemory(_start, _end - _start));
         if (plan is null)
         {
             // Nothing consumed: Kestrel reads the same bytes.
-            _input.AdvanceTo(buffer.Start, buffer.Start);
             return Next.Kestrel;
         }
 
-        _input.AdvanceTo(buffer.GetPosition(plan.RequestLength));
+        _start += plan.RequestLength;
         if (plan.Destination is not { } destination)
         {
             var decision = plan.Decision;
@@ -182,10 +221,9 @@ internal sealed class FastPathConnection : IHasDeadline
     /// Everything decided from memory, and for a forward the bytes for the sandbox composed; null hands the
     /// connection over to Kestrel.
     /// </summary>
-    private Plan? TryPlan(ReadOnlySequence<byte> buffer)
+    private Plan? TryPlan(ReadOnlyMemory<byte> received)
     {
-        var contiguous = buffer.IsSingleSegment ? buffer.First : buffer.Length <= MaxBufferedRequest ? buffer.ToArray() : default;
-        if (contiguous.IsEmpty || !_request.TryParse(contiguous) || _request.Length + _request.ContentLength > contiguous.Length
+        if (!_request.TryParse(received) || _request.Length + _request.ContentLength > received.Length
             || _request.Path == IngressRequestHandler.StatusPath)
         {
             return null;
@@ -199,7 +237,7 @@ internal sealed class FastPathConnection : IHasDeadline
         }
 
         var destination = _proxy.Pool.For(decision.Destination!);
-        ForwardedRequest.Compose(_outgoing, _request, contiguous.Span, destination, decision.PathAndQuery!, decision.ForwardedPrefix, _clientText);
+        ForwardedRequest.Compose(_outgoing, _request, received.Span, destination, decision.PathAndQuery!, decision.ForwardedPrefix, _clientText);
         return new Plan(decision, destination, requestLength);
     }
 
@@ -253,7 +291,6 @@ internal sealed class FastPathConnection : IHasDeadline
         if (!complete)
         {
             _proxy.LogClientGone(sandboxId);
-            _connection.Abort(new ConnectionAbortedException("fast path: response cut short"));
             return Next.Close;
         }
 
@@ -310,7 +347,7 @@ internal sealed class FastPathConnection : IHasDeadline
                     {
                         // 103 Early Hints and the like go to the client at once; the final head follows, maybe already here.
                         _response.WriteForClient(_output, closeClient: false);
-                        await _output.FlushAsync().ConfigureAwait(false);
+                        await _output.SendAsync().ConfigureAwait(false);
                         received -= _response.Length;
                         upstream.Buffer.AsSpan(_response.Length, received).CopyTo(upstream.Buffer);
                         continue;
@@ -368,14 +405,21 @@ internal sealed class FastPathConnection : IHasDeadline
     /// <returns>False when the client has gone.</returns>
     private async ValueTask<bool> FlushAsync()
     {
-        var pending = _output.UnflushedBytes;
         var minRate = _proxy.Options.MinClientDataRate;
         Arm(Phase.Transfer, minRate > 0
-            ? MinRateGrace + TimeSpan.FromSeconds((double)pending / minRate)
+            ? MinRateGrace + TimeSpan.FromSeconds((double)_output.Pending / minRate)
             : _proxy.Options.UpstreamIdleTimeout);
-        var result = await _output.FlushAsync().ConfigureAwait(false);
+        try
+        {
+            await _output.SendAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+
         Arm(Phase.Transfer, _proxy.Options.UpstreamIdleTimeout);
-        return !result.IsCompleted && !result.IsCanceled;
+        return true;
     }
 
     /// <summary>Kestrel's grace period before a minimum data rate applies.</summary>
@@ -394,7 +438,7 @@ internal sealed class FastPathConnection : IHasDeadline
             HttpSyntax.Append(_output, body);
         }
 
-        await _output.FlushAsync().ConfigureAwait(false);
+        await _output.SendAsync().ConfigureAwait(false);
     }
 
     /// <summary>What to do with one request: forward it to <paramref name="Destination"/>, or answer with the decision's status.</summary>

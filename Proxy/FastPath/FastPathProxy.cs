@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Logging;
@@ -7,13 +6,13 @@ using OpenSandbox.Ingress.Metrics;
 namespace OpenSandbox.Ingress.Proxy.FastPath;
 
 /// <summary>
-/// The HTTP/1.1 fast path, a Kestrel connection middleware on the main port. It serves the common request (a known
+/// The HTTP/1.1 fast path on the main port (<see cref="FastPathListener"/> accepts its connections). It serves the common request (a known
 /// method, a plain target, a body already received in full) itself: the routing decision is the full handler's
 /// (<see cref="RequestRouter"/>), the ingress's own answers are the same lines, and forwarding goes over a pooled sandbox
 /// connection without building an <c>HttpContext</c>, an <c>HttpRequestMessage</c> or a header dictionary: on two
 /// cores that per-request work, not the network, kept the ingress behind nginx. Every other request (upgrades,
 /// streamed or chunked uploads, health probes, anything unusual) hands the connection to Kestrel's HTTP/1.1 pipeline
-/// and the full handler, untouched bytes included, so those keep the exact behaviour they had.
+/// and the full handler, bytes already received included, so those keep the exact behaviour they had.
 /// </summary>
 internal sealed partial class FastPathProxy(
     IngressOptions options,
@@ -21,7 +20,7 @@ internal sealed partial class FastPathProxy(
     RequestLog requestLog,
     IngressMetrics metrics,
     UpstreamPool pool,
-    ConnectionDeadlines deadlines,
+    OpenConnections connections,
     ILogger<FastPathProxy> logger)
 {
     public IngressOptions Options { get; } = options;
@@ -34,9 +33,7 @@ internal sealed partial class FastPathProxy(
 
     public UpstreamPool Pool { get; } = pool;
 
-    public ConnectionDeadlines Deadlines { get; } = deadlines;
-
-    public Task RunAsync(ConnectionContext connection, ConnectionDelegate kestrel) => new FastPathConnection(connection, kestrel, this).RunAsync();
+    public OpenConnections Connections { get; } = connections;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to sandbox {SandboxId} failed: {Detail}")]
     public partial void LogForwardingFailed(string sandboxId, string detail);

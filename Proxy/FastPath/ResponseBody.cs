@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 
@@ -18,7 +18,7 @@ internal static class ResponseBody
     /// <param name="received">Bytes of <see cref="UpstreamConnection.Buffer"/> holding the head and the start of the body.</param>
     /// <param name="flush">Flushes <paramref name="output"/> under the connection's transfer deadline; false when the client has gone.</param>
     public static async ValueTask<(bool Complete, bool Reusable)> CopyAsync(ResponseHead head, UpstreamConnection upstream, int received,
-        PipeWriter output, Func<ValueTask<bool>> flush)
+        IBufferWriter<byte> output, Func<ValueTask<bool>> flush)
     {
         var extra = upstream.Buffer.AsMemory(head.Length, received - head.Length);
         var reusable = head.Reusable;
@@ -107,7 +107,7 @@ internal static class ResponseBody
         }
     }
 
-    private static void WriteChunk(PipeWriter output, ReadOnlySpan<byte> data)
+    private static void WriteChunk(IBufferWriter<byte> output, ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty)
         {

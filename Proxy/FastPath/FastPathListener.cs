@@ -1,0 +1,162 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace OpenSandbox.Ingress.Proxy.FastPath;
+
+/// <summary>
+/// The main port's listener, in Kestrel's place: it accepts connections itself and serves them on the fast path over
+/// plain sockets; a connection with a request the fast path does not serve becomes a Kestrel socket connection
+/// (receiving the bytes already read first) and reaches Kestrel's HTTP/1.1 pipeline through <see cref="AcceptAsync"/>,
+/// as if Kestrel had accepted it. Kestrel drives the lifetime: it stops this listener with its others at shutdown.
+/// </summary>
+internal sealed partial class FastPathListener : IConnectionListener
+{
+    /// <summary>Kestrel's own default.</summary>
+    private const int Backlog = 512;
+
+    private readonly Socket _listenSocket;
+    private readonly FastPathProxy _proxy;
+    private readonly SocketConnectionContextFactory _kestrelConnections;
+    private readonly ILogger _logger;
+    private readonly Channel<ConnectionContext> _handedOver = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _acceptLoop;
+    private Task _closingConnections = Task.CompletedTask;
+    private volatile bool _unbinding;
+
+    private FastPathListener(Socket listenSocket, FastPathProxy proxy, SocketConnectionContextFactory kestrelConnections, ILogger logger)
+    {
+        _listenSocket = listenSocket;
+        _proxy = proxy;
+        _kestrelConnections = kestrelConnections;
+        _logger = logger;
+        EndPoint = listenSocket.LocalEndPoint!;
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    public EndPoint EndPoint { get; }
+
+    /// <exception cref="AddressInUseException">The port is taken, reported the way Kestrel reports it.</exception>
+    public static FastPathListener Bind(FastPathEndPoint endPoint, FastPathProxy proxy, ILoggerFactory loggers)
+    {
+        var socket = BindSocket(endPoint);
+        socket.Listen(Backlog);
+        // The same options as Kestrel's socket transport on the other ports (IngressHost).
+        var kestrelConnections = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions { UnsafePreferInlineScheduling = true },
+            loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
+        return new FastPathListener(socket, proxy, kestrelConnections, loggers.CreateLogger<FastPathListener>());
+    }
+
+    public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        while (await _handedOver.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (_handedOver.Reader.TryRead(out var connection))
+            {
+                return connection;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Stops accepting, and asks the fast path's connections to close (idle ones now, busy ones after their response)
+    /// while Kestrel does the same with its own; <paramref name="cancellationToken"/> is the end of the drain.
+    /// </summary>
+    public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+    {
+        _unbinding = true;
+        _listenSocket.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+        _handedOver.Writer.TryComplete();
+        _closingConnections = _proxy.Connections.CloseAllAsync(cancellationToken);
+    }
+
+    /// <summary>Called by Kestrel once its own connections have closed: waits for the fast path's to do the same.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _unbinding = true;
+        _listenSocket.Dispose();
+        _handedOver.Writer.TryComplete();
+        await _closingConnections.ConfigureAwait(false);
+        _kestrelConnections.Dispose();
+    }
+
+    /// <summary>Gives a connection to Kestrel; <paramref name="received"/> are bytes read from it and not served.</summary>
+    public void HandOver(Socket socket, ReadOnlySpan<byte> received)
+    {
+        var connection = _kestrelConnections.Create(socket);
+        if (!received.IsEmpty)
+        {
+            connection.Transport = new Transport(new ReplayPipeReader(received.ToArray(), received.Length, connection.Transport.Input),
+                connection.Transport.Output);
+        }
+
+        if (!_handedOver.Writer.TryWrite(connection))
+        {
+            // Shutting down: Kestrel accepts no more connections.
+            connection.Abort(new ConnectionAbortedException("the ingress is shutting down"));
+            _ = connection.DisposeAsync();
+        }
+    }
+
+    private static Socket BindSocket(FastPathEndPoint endPoint)
+    {
+        try
+        {
+            return SocketTransportOptions.CreateDefaultBoundListenSocket(endPoint.Address);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new AddressInUseException(e.Message, e);
+        }
+        catch (SocketException) when (endPoint.IsAnyAddress)
+        {
+            // No IPv6 on this host: every IPv4 interface instead, as Kestrel's ListenAnyIP does.
+            return BindSocket(new FastPathEndPoint(new IPEndPoint(IPAddress.Any, endPoint.Address.Port), isAnyAddress: false));
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (true)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listenSocket.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (Exception) when (_unbinding)
+            {
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                // The client gave up before its connection was accepted.
+                continue;
+            }
+            catch (SocketException e)
+            {
+                // Out of file descriptors and the like: keep the port open and try again shortly.
+                LogAcceptFailed(e.SocketErrorCode);
+                await Task.Delay(AcceptRetryDelay).ConfigureAwait(false);
+                continue;
+            }
+
+            socket.NoDelay = true;
+            _ = new FastPathConnection(socket, _proxy, this).RunAsync();
+        }
+    }
+
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Accepting a connection failed: {Error}")]
+    private partial void LogAcceptFailed(SocketError error);
+
+    private sealed record Transport(PipeReader Input, PipeWriter Output) : IDuplexPipe;
+}

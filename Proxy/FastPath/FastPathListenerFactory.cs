@@ -1,0 +1,14 @@
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace OpenSandbox.Ingress.Proxy.FastPath;
+
+/// <summary>Registered with Kestrel's transports; binds only the main port, the other ports keep Kestrel's own.</summary>
+internal sealed class FastPathListenerFactory(FastPathProxy proxy, ILoggerFactory loggers) : IConnectionListenerFactory, IConnectionListenerFactorySelector
+{
+    public bool CanBind(EndPoint endpoint) => endpoint is FastPathEndPoint;
+
+    public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IConnectionListener>(FastPathListener.Bind((FastPathEndPoint)endpoint, proxy, loggers));
+}
