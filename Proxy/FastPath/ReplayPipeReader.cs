@@ -20,26 +20,26 @@ internal sealed class ReplayPipeReader(byte[] replayed, int length, PipeReader s
 
     private bool Replaying => _start < _end;
 
-    public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    /// <remarks>Not async itself: once the replayed bytes are consumed, reads cost no more than the socket's own.</remarks>
+    public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
         if (!Replaying)
         {
-            return await socket.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return socket.ReadAsync(cancellationToken);
         }
 
-        if (_wantsMore && !_socketCompleted)
+        return _wantsMore && !_socketCompleted ? ReadMoreAsync(cancellationToken) : new(new ReadResult(Buffered, isCanceled: false, isCompleted: _socketCompleted));
+    }
+
+    private async ValueTask<ReadResult> ReadMoreAsync(CancellationToken cancellationToken)
+    {
+        var result = await socket.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (result.IsCanceled)
         {
-            var result = await socket.ReadAsync(cancellationToken).ConfigureAwait(false);
-            if (result.IsCanceled)
-            {
-                return new ReadResult(Buffered, isCanceled: true, isCompleted: false);
-            }
-
-            Append(result.Buffer);
-            socket.AdvanceTo(result.Buffer.End);
-            _socketCompleted = result.IsCompleted;
+            return new ReadResult(Buffered, isCanceled: true, isCompleted: false);
         }
 
+        MoveBehindReplayed(result);
         return new ReadResult(Buffered, isCanceled: false, isCompleted: _socketCompleted);
     }
 
@@ -58,9 +58,7 @@ internal sealed class ReplayPipeReader(byte[] replayed, int length, PipeReader s
                 return false;
             }
 
-            Append(more.Buffer);
-            socket.AdvanceTo(more.Buffer.End);
-            _socketCompleted = more.IsCompleted;
+            MoveBehindReplayed(more);
         }
 
         result = new ReadResult(Buffered, isCanceled: false, isCompleted: _socketCompleted);
@@ -94,6 +92,14 @@ internal sealed class ReplayPipeReader(byte[] replayed, int length, PipeReader s
     public override void Complete(Exception? exception = null) => socket.Complete(exception);
 
     private ReadOnlySequence<byte> Buffered => new(_replay, _start, _end - _start);
+
+    /// <summary>Everything the socket's pipe holds goes behind the replayed bytes, consumed from the pipe.</summary>
+    private void MoveBehindReplayed(ReadResult socketRead)
+    {
+        Append(socketRead.Buffer);
+        socket.AdvanceTo(socketRead.Buffer.End);
+        _socketCompleted = socketRead.IsCompleted;
+    }
 
     private void Append(ReadOnlySequence<byte> more)
     {
