@@ -103,6 +103,12 @@ internal sealed class FastPathConnection
             // The client or the sandbox went away mid-response, or a timeout or shutdown closed the connection.
             next = Next.Close;
         }
+        catch (Exception e)
+        {
+            // A bug: this connection closes, the others go on (Kestrel does the same for its connections).
+            _proxy.LogConnectionFailed(e);
+            next = Next.Close;
+        }
         finally
         {
             connections.Remove(this);
@@ -110,11 +116,7 @@ internal sealed class FastPathConnection
             _output.Release();
         }
 
-        if (next == Next.Kestrel)
-        {
-            _listener.HandOver(_socket, _input.AsSpan(_start, _end - _start));
-        }
-        else
+        if (next != Next.Kestrel || !_listener.TryHandOver(_socket, _input.AsSpan(_start, _end - _start)))
         {
             _socket.Dispose();
         }

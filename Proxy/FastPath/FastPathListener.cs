@@ -88,9 +88,24 @@ internal sealed partial class FastPathListener : IConnectionListener
     }
 
     /// <summary>Gives a connection to Kestrel; <paramref name="received"/> are bytes read from it and not served.</summary>
-    public void HandOver(Socket socket, ReadOnlySpan<byte> received)
+    /// <returns>False when Kestrel takes no more connections (shutdown) or the socket is already unusable: the caller closes it.</returns>
+    public bool TryHandOver(Socket socket, ReadOnlySpan<byte> received)
     {
-        var connection = _kestrelConnections.Create(socket);
+        if (_unbinding)
+        {
+            return false;
+        }
+
+        ConnectionContext connection;
+        try
+        {
+            connection = _kestrelConnections.Create(socket);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+
         if (!received.IsEmpty)
         {
             connection.Transport = new Transport(new ReplayPipeReader(received.ToArray(), received.Length, connection.Transport.Input),
@@ -99,10 +114,12 @@ internal sealed partial class FastPathListener : IConnectionListener
 
         if (!_handedOver.Writer.TryWrite(connection))
         {
-            // Shutting down: Kestrel accepts no more connections.
+            // Shutdown began meanwhile: the connection's own transport closes the socket.
             connection.Abort(new ConnectionAbortedException("the ingress is shutting down"));
             _ = connection.DisposeAsync();
         }
+
+        return true;
     }
 
     private static Socket BindSocket(FastPathEndPoint endPoint)
@@ -148,8 +165,21 @@ internal sealed partial class FastPathListener : IConnectionListener
                 continue;
             }
 
+            Serve(socket);
+        }
+    }
+
+    private void Serve(Socket socket)
+    {
+        try
+        {
             socket.NoDelay = true;
             _ = new FastPathConnection(socket, _proxy, this).RunAsync();
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Reset between accept and here.
+            socket.Dispose();
         }
     }
 

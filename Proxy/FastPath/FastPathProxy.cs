@@ -38,6 +38,9 @@ internal sealed partial class FastPathProxy(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to sandbox {SandboxId} failed: {Detail}")]
     public partial void LogForwardingFailed(string sandboxId, string detail);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Fast-path connection failed")]
+    public partial void LogConnectionFailed(Exception exception);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Client went away while forwarding to sandbox {SandboxId}")]
     public partial void LogClientGone(string sandboxId);
 }

@@ -301,6 +301,26 @@ public sealed class FastPathForwardingTests
     }
 
     [Fact]
+    public async Task A_head_larger_than_the_fast_paths_buffer_reaches_the_sandbox_intact_through_kestrel()
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok(request.Split(' ')[1])));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+        // The fast path reads 4 KiB, finds no end of head, and hands Kestrel those bytes followed by the socket's.
+        var big = string.Concat(Enumerable.Range(0, 700).Select(i => (char)('a' + (i % 26)) + "bcdefghi"));
+
+        await client.SendAsync(Get(backend.Port, "/big", $"X-Big: {big}\r\n"));
+        var first = await client.ReadResponseAsync();
+        await client.SendAsync(Get(backend.Port, "/next"));
+        var next = await client.ReadResponseAsync();
+
+        Assert.Equal("/big", first.Body);
+        var forwarded = backend.Requests.Single(request => request.StartsWith("GET /big ", StringComparison.Ordinal));
+        Assert.Contains($"\r\nX-Big: {big}\r\n", forwarded, StringComparison.Ordinal);
+        Assert.Equal("/next", next.Body);
+    }
+
+    [Fact]
     public async Task A_client_asking_to_close_gets_connection_close_and_a_closed_connection()
     {
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("bye")));
