@@ -243,7 +243,7 @@ internal sealed class FastPathConnection
         return new Plan(decision, destination, requestLength);
     }
 
-    /// <summary>The client asked to close, or Kestrel is stopping: this response is the connection's last.</summary>
+    /// <summary>The client asked to close, or the ingress is stopping: this response is the connection's last.</summary>
     private bool ClosesAfterResponse => _request.WantsClose || _closeRequested;
 
     private void Completed(Destination? destination, int status, long started) =>

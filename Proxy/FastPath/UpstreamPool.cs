@@ -7,7 +7,7 @@ namespace OpenSandbox.Ingress.Proxy.FastPath;
 /// <summary>One keep-alive connection to a sandbox, with the buffer its responses are read into.</summary>
 internal sealed class UpstreamConnection(Socket socket, long createdAt) : IDisposable
 {
-    /// <summary>Enough for a typical response head: bodies are received straight into the client connection's pipe.</summary>
+    /// <summary>Enough for a typical response head: bodies are received straight into the client connection's output buffer.</summary>
     private const int BufferSize = 4 * 1024;
 
     public Socket Socket { get; } = socket;
