@@ -97,4 +97,37 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"exit took {clock.Elapsed} with an idle connection open (drain timeout 20 s)");
         Assert.Equal(0, afterExit);
     }
+
+    [Fact]
+    public async Task A_request_still_running_at_the_drain_deadline_is_cut_and_the_exit_is_on_time()
+    {
+        await using var ingress = await _sandbox.StartIngressAsync("--drain-timeout", "2", "--log-level", "warn");
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, ingress.Port, TestContext.Current.CancellationToken);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"GET /slow?ms=30000 HTTP/1.1\r\nHost: h\r\nOpenSandbox-Ingress-To: {_sandbox.RoutingKey}\r\n\r\n"), TestContext.Current.CancellationToken);
+        await Eventually.WaitAsync(() => Task.FromResult(_sandbox.Backend.Requests.Count(r => r.RawTarget == "/slow?ms=30000")), n => n == 1,
+            TimeSpan.FromSeconds(5), "the slow request reaching the sandbox");
+
+        var clock = Stopwatch.StartNew();
+        ingress.SendSigterm();
+        var exitCode = await ingress.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        var exitedAfter = clock.Elapsed;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var buffer = new byte[4096];
+        int received;
+        try
+        {
+            received = await stream.ReadAsync(buffer, timeout.Token);
+        }
+        catch (IOException)
+        {
+            received = 0;
+        }
+
+        Assert.Equal(0, exitCode);
+        Assert.InRange(exitedAfter, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(6));
+        Assert.Equal(0, received);
+    }
 }
