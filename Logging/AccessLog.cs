@@ -127,36 +127,76 @@ internal sealed class AccessLog : IAsyncDisposable
     /// <summary>The keys and order of the JSON console formatter, so one parser reads every line.</summary>
     internal static void Format(in AccessLogEntry entry, IBufferWriter<byte> output) => new LineFormatter().Format(entry, output);
 
-    /// <summary>Formats lines with one reused JSON writer and scratch buffer: no allocation per line.</summary>
+    /// <summary>
+    /// Writes lines byte for byte as <see cref="Utf8JsonWriter"/> with its default encoder would (the tests hold it to
+    /// that), but copies the constant parts and plain-ASCII values as they are: on the writer thread, escaping through the
+    /// JSON writer was three quarters of the cost of a line. No allocation per line unless a value needs escaping.
+    /// </summary>
     private sealed class LineFormatter
     {
-        private readonly Utf8JsonWriter _json = new(Stream.Null);
+        /// <summary>Characters the default JSON encoder leaves as they are; a value with any other takes the encoder.</summary>
+        private static readonly SearchValues<char> Plain =
+            SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -._~:/?#[]@!$()*,;=%");
+
+        private static readonly byte[] Header = Encoding.UTF8.GetBytes(
+            $"\",\"EventId\":1,\"LogLevel\":\"Information\",\"Category\":\"{Category}\",\"Message\":\"");
+
         private readonly byte[] _timestamp = new byte["yyyy-MM-ddTHH:mm:ss.fffZ".Length];
-        private byte[] _scratch = new byte[4096];
+        private readonly byte[] _number = new byte[64];
         private long _timestampSecond = -1;
 
         public void Format(in AccessLogEntry entry, IBufferWriter<byte> output)
         {
-            var json = _json;
-            json.Reset(output);
             var client = entry.Client is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : entry.Client;
-            json.WriteStartObject();
-            json.WriteString("Timestamp", Timestamp(entry.At.UtcDateTime));
-            json.WriteNumber("EventId", 1);
-            json.WriteString("LogLevel", "Information");
-            json.WriteString("Category", Category);
-            json.WriteString("Message", Message(entry, client));
-            json.WriteStartObject("State");
-            json.WriteString("Method", entry.Method);
-            json.WriteString("Path", entry.Path);
-            json.WriteString("Target", entry.Target ?? "-");
-            json.WriteNumber("Status", entry.Status);
-            json.WriteNumber("DurationMs", Math.Round(entry.DurationMs, 3));
-            json.WriteString("Client", client is null ? "-"u8 : Utf8(client, null));
-            json.WriteEndObject();
-            json.WriteEndObject();
-            json.Flush();
-            output.Write("\n"u8);
+            var clientText = client is null ? "-" : client.ToString();
+            var target = entry.Target ?? "-";
+            output.Write("{\"Timestamp\":\""u8);
+            output.Write(Timestamp(entry.At.UtcDateTime));
+            output.Write(Header);
+            String(output, entry.Method);
+            output.Write(" "u8);
+            String(output, entry.Path);
+            output.Write(" -\\u003E "u8);
+            String(output, target);
+            output.Write(" "u8);
+            Number(output, entry.Status, null);
+            output.Write(" "u8);
+            Number(output, entry.DurationMs, "F1");
+            output.Write("ms from "u8);
+            String(output, clientText);
+            output.Write("\",\"State\":{\"Method\":\""u8);
+            String(output, entry.Method);
+            output.Write("\",\"Path\":\""u8);
+            String(output, entry.Path);
+            output.Write("\",\"Target\":\""u8);
+            String(output, target);
+            output.Write("\",\"Status\":"u8);
+            Number(output, entry.Status, null);
+            output.Write(",\"DurationMs\":"u8);
+            Number(output, Math.Round(entry.DurationMs, 3), null);
+            output.Write(",\"Client\":\""u8);
+            String(output, clientText);
+            output.Write("\"}}\n"u8);
+        }
+
+        /// <summary>The inside of a JSON string, escaped as the default encoder escapes it.</summary>
+        private static void String(IBufferWriter<byte> output, string value)
+        {
+            if (!value.AsSpan().ContainsAnyExcept(Plain))
+            {
+                var span = output.GetSpan(value.Length);
+                var written = Encoding.ASCII.GetBytes(value, span);
+                output.Advance(written);
+                return;
+            }
+
+            output.Write(JsonEncodedText.Encode(value).EncodedUtf8Bytes);
+        }
+
+        private void Number<T>(IBufferWriter<byte> output, T value, string? format) where T : IUtf8SpanFormattable
+        {
+            value.TryFormat(_number, out var written, format, CultureInfo.InvariantCulture);
+            output.Write(_number.AsSpan(0, written));
         }
 
         /// <summary><c>yyyy-MM-ddTHH:mm:ss.fffZ</c>: the part up to the second is formatted once a second.</summary>
@@ -175,24 +215,6 @@ internal sealed class AccessLog : IAsyncDisposable
             _timestamp[^2] = (byte)('0' + (millisecond % 10));
             _timestamp[^1] = (byte)'Z';
             return _timestamp;
-        }
-
-        private ReadOnlySpan<byte> Utf8<T>(T value, string? format) where T : IUtf8SpanFormattable =>
-            value.TryFormat(_scratch, out var written, format, CultureInfo.InvariantCulture) ? _scratch.AsSpan(0, written) : [];
-
-        /// <summary>The human-readable summary; a path longer than the scratch buffer grows it.</summary>
-        private ReadOnlySpan<byte> Message(in AccessLogEntry entry, System.Net.IPAddress? client)
-        {
-            var target = entry.Target ?? "-";
-            object clientText = client is null ? "-" : client;
-            int written;
-            while (!System.Text.Unicode.Utf8.TryWrite(_scratch, CultureInfo.InvariantCulture,
-                $"{entry.Method} {entry.Path} -> {target} {entry.Status} {entry.DurationMs:F1}ms from {clientText}", out written))
-            {
-                _scratch = new byte[_scratch.Length * 2];
-            }
-
-            return _scratch.AsSpan(0, written);
         }
     }
 }

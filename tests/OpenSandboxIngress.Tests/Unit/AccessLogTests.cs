@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using CsCheck;
 using OpenSandbox.Ingress.Logging;
 
 namespace OpenSandbox.Ingress.Tests.Unit;
@@ -57,5 +58,54 @@ public sealed class AccessLogTests
             var expected = DateTimeOffset.UnixEpoch.AddMilliseconds(i * 7).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
             Assert.Contains($"\"Timestamp\":\"{expected}\"", lines[i]);
         }
+    }
+
+    private static readonly Gen<string> Texts = Gen.OneOf(
+        Gen.String[Gen.Char["a-zA-Z0-9/._-"], 0, 30],
+        Gen.String[Gen.Char.AlphaNumeric, 0, 10].Select(text => text + "\"<>&'+`\\ %?#"),
+        Gen.String[0, 20]);
+
+    [Fact]
+    public void Lines_are_byte_for_byte_what_the_json_writer_with_its_default_encoder_writes() =>
+        Gen.Select(Gen.OneOf(Gen.Const("GET"), Gen.Const("POST"), Texts), Texts, Gen.OneOf(Gen.Const((string?)null), Texts.Select(t => (string?)t)),
+            Gen.Int[100, 599], Gen.OneOf(Gen.Double[0, 100], Gen.Double[0, 1e7], Gen.Const(0.0005), Gen.Const(2.5)),
+            Gen.OneOf(Gen.Const((IPAddress?)null), Gen.Const<IPAddress?>(IPAddress.Parse("10.1.2.3")), Gen.Const<IPAddress?>(IPAddress.Parse("::ffff:192.0.2.1")),
+                Gen.Const<IPAddress?>(IPAddress.Parse("fe80::1%2"))))
+            .Sample((method, path, target, status, duration, client) =>
+            {
+                var entry = new AccessLogEntry(DateTimeOffset.UnixEpoch.AddMilliseconds(123_456), method, path, target, status, duration, client);
+                var written = new ArrayBufferWriter<byte>();
+                AccessLog.Format(entry, written);
+                return Encoding.UTF8.GetString(written.WrittenSpan) == WithJsonWriter(entry);
+            });
+
+    /// <summary>The line as <see cref="Utf8JsonWriter"/> writes it: the shape of the JSON console formatter's lines.</summary>
+    private static string WithJsonWriter(AccessLogEntry entry)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            var client = entry.Client is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : entry.Client;
+            var target = entry.Target ?? "-";
+            var clientText = client?.ToString() ?? "-";
+            json.WriteStartObject();
+            json.WriteString("Timestamp", entry.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteNumber("EventId", 1);
+            json.WriteString("LogLevel", "Information");
+            json.WriteString("Category", AccessLog.Category);
+            json.WriteString("Message", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{entry.Method} {entry.Path} -> {target} {entry.Status} {entry.DurationMs:F1}ms from {clientText}"));
+            json.WriteStartObject("State");
+            json.WriteString("Method", entry.Method);
+            json.WriteString("Path", entry.Path);
+            json.WriteString("Target", target);
+            json.WriteNumber("Status", entry.Status);
+            json.WriteNumber("DurationMs", Math.Round(entry.DurationMs, 3));
+            json.WriteString("Client", clientText);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
     }
 }
