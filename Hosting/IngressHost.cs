@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -29,7 +30,14 @@ internal static class IngressHost
     /// <param name="overrideServices">Tests replace services here (clock, log capture); the binary passes nothing.</param>
     public static WebApplication Build(IngressOptions options, Action<IServiceCollection>? overrideServices = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // Options come from flags only: no appsettings file is read, and the working directory is not watched for one
+        // (the framework's default watches it with every subdirectory; in a container that is often /).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
+        foreach (var file in builder.Configuration.Sources.OfType<FileConfigurationSource>().ToList())
+        {
+            builder.Configuration.Sources.Remove(file);
+        }
+
         ConfigureLogging(builder.Logging, options.LogLevel);
         builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, options));
         // Continuations of socket reads run where the read completed instead of hopping to another thread: with the

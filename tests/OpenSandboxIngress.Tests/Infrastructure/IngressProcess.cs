@@ -55,10 +55,18 @@ internal sealed class IngressProcess : IAsyncDisposable
     /// <summary>Starts the ingress on a free loopback port and waits until <c>/status.ok</c> answers 200.</summary>
     public static Task<IngressProcess> StartAsync(params string[] args) => StartAsync(waitForReady: true, args);
 
-    public static async Task<IngressProcess> StartAsync(bool waitForReady, params string[] args)
+    public static Task<IngressProcess> StartAsync(bool waitForReady, params string[] args) => StartAsync(waitForReady, workingDirectory: null, args);
+
+    /// <summary>Started from <paramref name="workingDirectory"/> instead of the test's own.</summary>
+    public static Task<IngressProcess> StartInDirectoryAsync(string workingDirectory, params string[] args) =>
+        StartAsync(waitForReady: true, workingDirectory, args);
+
+    private static async Task<IngressProcess> StartAsync(bool waitForReady, string? workingDirectory, string[] args)
     {
         var port = FreePort.Next();
-        var process = Process.Start(StartInfo([.. args, "--listen-address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!;
+        var info = StartInfo([.. args, "--listen-address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        info.WorkingDirectory = workingDirectory ?? "";
+        var process = Process.Start(info)!;
         var ingress = new IngressProcess(process) { Port = port };
         process.OutputDataReceived += (_, e) => ingress.Append(e.Data);
         process.ErrorDataReceived += (_, e) => ingress.Append(e.Data);
