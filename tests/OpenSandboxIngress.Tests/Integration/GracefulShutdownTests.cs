@@ -79,11 +79,8 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
     public async Task Idle_keep_alive_connections_are_closed_at_once_and_do_not_hold_up_the_exit()
     {
         await using var ingress = await _sandbox.StartIngressAsync("--drain-timeout", "20", "--log-level", "warn");
-        using var tcp = new System.Net.Sockets.TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, ingress.Port, TestContext.Current.CancellationToken);
+        using var tcp = await SendGetAsync(ingress, "/idle");
         var stream = tcp.GetStream();
-        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
-            $"GET /idle HTTP/1.1\r\nHost: h\r\nOpenSandbox-Ingress-To: {_sandbox.RoutingKey}\r\n\r\n"), TestContext.Current.CancellationToken);
         var buffer = new byte[4096];
         Assert.True(await stream.ReadAsync(buffer, TestContext.Current.CancellationToken) > 0);
 
@@ -102,11 +99,8 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
     public async Task A_request_still_running_at_the_drain_deadline_is_cut_and_the_exit_is_on_time()
     {
         await using var ingress = await _sandbox.StartIngressAsync("--drain-timeout", "2", "--log-level", "warn");
-        using var tcp = new System.Net.Sockets.TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, ingress.Port, TestContext.Current.CancellationToken);
+        using var tcp = await SendGetAsync(ingress, "/slow?ms=30000");
         var stream = tcp.GetStream();
-        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
-            $"GET /slow?ms=30000 HTTP/1.1\r\nHost: h\r\nOpenSandbox-Ingress-To: {_sandbox.RoutingKey}\r\n\r\n"), TestContext.Current.CancellationToken);
         await Eventually.WaitAsync(() => Task.FromResult(_sandbox.Backend.Requests.Count(r => r.RawTarget == "/slow?ms=30000")), n => n == 1,
             TimeSpan.FromSeconds(5), "the slow request reaching the sandbox");
 
@@ -129,5 +123,15 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         Assert.Equal(0, exitCode);
         Assert.InRange(exitedAfter, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(6));
         Assert.Equal(0, received);
+    }
+
+    /// <summary>A raw connection that has sent one plain GET: the kind the fast path serves.</summary>
+    private async Task<System.Net.Sockets.TcpClient> SendGetAsync(IngressProcess ingress, string target)
+    {
+        var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, ingress.Port, TestContext.Current.CancellationToken);
+        await tcp.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"GET {target} HTTP/1.1\r\nHost: h\r\nOpenSandbox-Ingress-To: {_sandbox.RoutingKey}\r\n\r\n"), TestContext.Current.CancellationToken);
+        return tcp;
     }
 }
