@@ -64,8 +64,11 @@ internal sealed class FastPathConnection
 
     private enum Phase
     {
-        /// <summary>Between requests: the client idle timeout closes the connection.</summary>
+        /// <summary>Between requests: the client idle timeout closes the connection, and so does a shutdown.</summary>
         Idle,
+
+        /// <summary>A request has arrived and is being decided: a shutdown lets it finish.</summary>
+        Deciding,
 
         /// <summary>Waiting for the sandbox's response head: a timeout answers 504.</summary>
         AwaitingResponse,
@@ -145,7 +148,10 @@ internal sealed class FastPathConnection
     /// <summary>Shutdown: an idle connection closes now, a busy one after its response.</summary>
     public void RequestClose()
     {
+        // Flag, then phase; the loop writes the phase, then reads the flag (ServeOneAsync). With a full fence on
+        // both sides, at least one of them sees the other's write, so an idle connection cannot miss the request.
         _closeRequested = true;
+        Interlocked.MemoryBarrier();
         if (_phase == Phase.Idle)
         {
             ShutDownClient();
@@ -185,13 +191,19 @@ internal sealed class FastPathConnection
     private async ValueTask<Next> ServeOneAsync()
     {
         Arm(Phase.Idle, _proxy.Options.ClientIdleTimeout);
+        Interlocked.MemoryBarrier();
+        if (_closeRequested)
+        {
+            return Next.Close;
+        }
+
         if (_start == _end)
         {
             // Nothing pipelined: wait for the next request, holding no output buffer meanwhile.
             _output.Release();
             _start = _end = 0;
             var count = await _socket.ReceiveAsync(_input, SocketFlags.None).ConfigureAwait(false);
-            if (count == 0 || _closeRequested)
+            if (count == 0)
             {
                 return Next.Close;
             }
@@ -199,6 +211,8 @@ internal sealed class FastPathConnection
             _end = count;
         }
 
+        // A request that has arrived is answered, with Connection: close if a shutdown began meanwhile.
+        _phase = Phase.Deciding;
         var started = Stopwatch.GetTimestamp();
         var plan = TryPlan(_input.AsMemory(_start, _end - _start));
         if (plan is null)
