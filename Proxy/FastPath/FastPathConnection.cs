@@ -202,7 +202,7 @@ internal sealed class FastPathConnection
             // Nothing pipelined: wait for the next request, holding no output buffer meanwhile.
             _output.Release();
             _start = _end = 0;
-            var count = await _socket.ReceiveAsync(_input, SocketFlags.None).ConfigureAwait(false);
+            var count = await _socket.ReceiveAsync(_input.AsMemory(), SocketFlags.None).ConfigureAwait(false);
             if (count == 0)
             {
                 return Next.Close;

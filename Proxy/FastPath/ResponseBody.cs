@@ -94,7 +94,7 @@ internal static class ResponseBody
                             return (false, false);
                         }
 
-                        var count = await upstream.Socket.ReceiveAsync(upstream.Buffer, SocketFlags.None).ConfigureAwait(false);
+                        var count = await upstream.Socket.ReceiveAsync(upstream.Buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
                         if (count == 0)
                         {
                             HttpSyntax.Append(output, "0\r\n\r\n"u8);
