@@ -214,47 +214,45 @@ internal sealed class FastPathConnection
         // A request that has arrived is answered, with Connection: close if a shutdown began meanwhile.
         _phase = Phase.Deciding;
         var started = Stopwatch.GetTimestamp();
-        var plan = TryPlan(_input.AsMemory(_start, _end - _start));
-        if (plan is null)
+        if (!TryPlan(_input.AsMemory(_start, _end - _start), out var decision, out var destination))
         {
             // Nothing consumed: Kestrel reads the same bytes.
             return Next.Kestrel;
         }
 
-        _start += plan.RequestLength;
-        if (plan.Destination is not { } destination)
+        _start += _request.Length + _request.ContentLength;
+        if (destination is null)
         {
-            var decision = plan.Decision;
             await WriteAnswerAsync(decision.Status, decision.Reason!).ConfigureAwait(false);
             Completed(null, decision.Status, started);
             return ClosesAfterResponse ? Next.Close : Next.Continue;
         }
 
-        return await ForwardAsync(plan.Decision.Route!.SandboxId, destination, started).ConfigureAwait(false);
+        return await ForwardAsync(decision.Route!.SandboxId, destination, started).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Everything decided from memory, and for a forward the bytes for the sandbox composed; null hands the
-    /// connection over to Kestrel.
+    /// Everything decided from memory, and for a forward (<paramref name="destination"/> set) the bytes for the sandbox
+    /// composed; false hands the connection over to Kestrel.
     /// </summary>
-    private Plan? TryPlan(ReadOnlyMemory<byte> received)
+    private bool TryPlan(ReadOnlyMemory<byte> received, out RouteDecision decision, out Destination? destination)
     {
+        decision = default;
+        destination = null;
         if (!_request.TryParse(received) || _request.Length + _request.ContentLength > received.Length
             || _request.Path == IngressRequestHandler.StatusPath)
         {
-            return null;
+            return false;
         }
 
-        var requestLength = _request.Length + _request.ContentLength;
-        var decision = _proxy.Router.Decide(_request.Target, _requestHeader);
-        if (!decision.IsForward)
+        decision = _proxy.Router.Decide(_request.Target, _requestHeader);
+        if (decision.IsForward)
         {
-            return new Plan(decision, null, requestLength);
+            destination = _proxy.Pool.For(decision.Destination!);
+            ForwardedRequest.Compose(_outgoing, _request, received.Span, destination, decision.PathAndQuery!, decision.ForwardedPrefix, _clientText);
         }
 
-        var destination = _proxy.Pool.For(decision.Destination!);
-        ForwardedRequest.Compose(_outgoing, _request, received.Span, destination, decision.PathAndQuery!, decision.ForwardedPrefix, _clientText);
-        return new Plan(decision, destination, requestLength);
+        return true;
     }
 
     /// <summary>The client asked to close, or the ingress is stopping: this response is the connection's last.</summary>
@@ -395,12 +393,8 @@ internal sealed class FastPathConnection
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
-                if (_timedOut)
-                {
-                    return Fail("no response head in time", StatusCodes.Status504GatewayTimeout);
-                }
-
-                if (!MayRetry())
+                // The response-headers timeout closes the sandbox connection under a pending read: never retried.
+                if (_timedOut || !MayRetry())
                 {
                     return Fail(e.Message);
                 }
@@ -410,11 +404,11 @@ internal sealed class FastPathConnection
             _upstream = null;
         }
 
-        (int, int, string?) Fail(string reason, int status = StatusCodes.Status502BadGateway)
+        (int, int, string?) Fail(string reason)
         {
             _upstream?.Dispose();
             _upstream = null;
-            return (status, 0, _timedOut ? "no response head in time" : reason);
+            return _timedOut ? (StatusCodes.Status504GatewayTimeout, 0, "no response head in time") : (StatusCodes.Status502BadGateway, 0, reason);
         }
     }
 
@@ -456,9 +450,4 @@ internal sealed class FastPathConnection
 
         await _output.SendAsync().ConfigureAwait(false);
     }
-
-    /// <summary>What to do with one request: forward it to <paramref name="Destination"/>, or answer with the decision's status.</summary>
-    /// <param name="RequestLength">Bytes of the client's request, head and body.</param>
-    private sealed record Plan(RouteDecision Decision, Destination? Destination, int RequestLength);
-
 }

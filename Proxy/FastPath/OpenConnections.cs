@@ -18,8 +18,6 @@ internal sealed class OpenConnections : IDisposable
 
     public OpenConnections() => _timer = new Timer(_ => CheckDeadlines(), null, Tick, Tick);
 
-    public int Count => _open.Count;
-
     public void Add(FastPathConnection connection)
     {
         _open.TryAdd(connection, 0);
