@@ -3,10 +3,12 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
@@ -68,7 +70,7 @@ internal static class IngressHost
             sp.GetRequiredService<ILogger<FastPathProxy>>()));
         // Binds the main port only (FastPathEndPoint); Kestrel's socket transport keeps the others.
         services.AddSingleton<IConnectionListenerFactory>(sp => new FastPathListenerFactory(sp.GetRequiredService<FastPathProxy>(),
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<IOptions<SocketTransportOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         AddRenewIntents(services, options.RenewIntent);
         AddMetrics(services, options);
         AddAccessLog(services, options.LogLevel);

@@ -16,9 +16,6 @@ namespace OpenSandbox.Ingress.Proxy.FastPath;
 /// </summary>
 internal sealed partial class FastPathListener : IConnectionListener
 {
-    /// <summary>Kestrel's own default.</summary>
-    private const int Backlog = 512;
-
     private readonly Socket _listenSocket;
     private readonly FastPathProxy _proxy;
     private readonly SocketConnectionContextFactory _kestrelConnections;
@@ -41,13 +38,17 @@ internal sealed partial class FastPathListener : IConnectionListener
     public EndPoint EndPoint { get; }
 
     /// <exception cref="AddressInUseException">The port is taken, reported the way Kestrel reports it.</exception>
-    public static FastPathListener Bind(FastPathEndPoint endPoint, FastPathProxy proxy, ILoggerFactory loggers)
+    public static FastPathListener Bind(FastPathEndPoint endPoint, FastPathProxy proxy, SocketTransportOptions sockets, ILoggerFactory loggers)
     {
-        var socket = BindSocket(endPoint);
-        socket.Listen(Backlog);
-        // The same options as Kestrel's socket transport on the other ports (IngressHost).
-        var kestrelConnections = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions { UnsafePreferInlineScheduling = true },
-            loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
+        var socket = BindSocket(endPoint, sockets.Backlog);
+        var kestrelConnections = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions
+        {
+            IOQueueCount = sockets.IOQueueCount,
+            WaitForDataBeforeAllocatingBuffer = sockets.WaitForDataBeforeAllocatingBuffer,
+            MaxReadBufferSize = sockets.MaxReadBufferSize,
+            MaxWriteBufferSize = sockets.MaxWriteBufferSize,
+            UnsafePreferInlineScheduling = sockets.UnsafePreferInlineScheduling,
+        }, loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
         return new FastPathListener(socket, proxy, kestrelConnections, loggers.CreateLogger<FastPathListener>());
     }
 
@@ -122,11 +123,12 @@ internal sealed partial class FastPathListener : IConnectionListener
         return true;
     }
 
-    private static Socket BindSocket(FastPathEndPoint endPoint)
+    private static Socket BindSocket(FastPathEndPoint endPoint, int backlog)
     {
+        Socket socket;
         try
         {
-            return SocketTransportOptions.CreateDefaultBoundListenSocket(endPoint.Address);
+            socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endPoint.Address);
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
@@ -135,8 +137,11 @@ internal sealed partial class FastPathListener : IConnectionListener
         catch (SocketException) when (endPoint.IsAnyAddress)
         {
             // No IPv6 on this host: every IPv4 interface instead, as Kestrel's ListenAnyIP does.
-            return BindSocket(new FastPathEndPoint(new IPEndPoint(IPAddress.Any, endPoint.Address.Port), isAnyAddress: false));
+            return BindSocket(new FastPathEndPoint(new IPEndPoint(IPAddress.Any, endPoint.Address.Port), isAnyAddress: false), backlog);
         }
+
+        socket.Listen(backlog);
+        return socket;
     }
 
     private async Task AcceptLoopAsync()

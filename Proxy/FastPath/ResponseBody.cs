@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Text;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath;
 
@@ -114,7 +113,10 @@ internal static class ResponseBody
             return;
         }
 
-        HttpSyntax.Append(output, Encoding.ASCII.GetBytes(data.Length.ToString("x", CultureInfo.InvariantCulture) + "\r\n"));
+        var size = output.GetSpan(10);
+        data.Length.TryFormat(size, out var digits, "x", CultureInfo.InvariantCulture);
+        output.Advance(digits);
+        HttpSyntax.Append(output, "\r\n"u8);
         HttpSyntax.Append(output, data);
         HttpSyntax.Append(output, "\r\n"u8);
     }
