@@ -14,6 +14,7 @@ using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Proxy.FastPath;
+using OpenSandbox.Ingress.Proxy.FastPath.Loop;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Sandbox.Files;
@@ -63,11 +64,13 @@ internal static class IngressHost
         services.AddSingleton(_ => new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout, options.UpstreamPoolIdleTimeout,
             options.UpstreamResponseTimeout));
         services.AddHttpForwarder();
-        services.AddSingleton(_ => new UpstreamPool(options.UpstreamConnectTimeout, options.UpstreamPoolIdleTimeout));
+        services.AddSingleton(_ => new EventLoops(Environment.ProcessorCount));
+        services.AddSingleton(sp => new UpstreamPool(sp.GetRequiredService<EventLoops>().Count, options.UpstreamConnectTimeout,
+            options.UpstreamPoolIdleTimeout));
         services.AddSingleton<OpenConnections>();
         services.AddSingleton(sp => new FastPathProxy(options, sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<RequestLog>(),
-            sp.GetRequiredService<IngressMetrics>(), sp.GetRequiredService<UpstreamPool>(), sp.GetRequiredService<OpenConnections>(),
-            sp.GetRequiredService<ILogger<FastPathProxy>>()));
+            sp.GetRequiredService<IngressMetrics>(), sp.GetRequiredService<EventLoops>(), sp.GetRequiredService<UpstreamPool>(),
+            sp.GetRequiredService<OpenConnections>(), sp.GetRequiredService<ILogger<FastPathProxy>>()));
         // Binds the main port only (FastPathEndPoint); Kestrel's socket transport keeps the others.
         services.AddSingleton<IConnectionListenerFactory>(sp => new FastPathListenerFactory(sp.GetRequiredService<FastPathProxy>(),
             sp.GetRequiredService<IOptions<SocketTransportOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));

@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Net.Sockets;
+using OpenSandbox.Ingress.Proxy.FastPath.Loop;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath;
 
@@ -8,7 +8,7 @@ namespace OpenSandbox.Ingress.Proxy.FastPath;
 /// buffer comes from the shared pool and goes back to it while the connection waits for its next request, so idle
 /// keep-alive connections hold none.
 /// </summary>
-internal sealed class ClientOutput(Socket socket) : IBufferWriter<byte>
+internal sealed class ClientOutput(LoopSocket socket) : IBufferWriter<byte>
 {
     private const int MinimumSize = 4 * 1024;
 
@@ -33,13 +33,11 @@ internal sealed class ClientOutput(Socket socket) : IBufferWriter<byte>
     }
 
     /// <summary>Sends what was written; completes once the kernel has taken all of it (the client is reading).</summary>
-    public async ValueTask SendAsync()
+    public ValueTask SendAsync()
     {
-        if (_written > 0)
-        {
-            await socket.SendAsync(_buffer.AsMemory(0, _written), SocketFlags.None).ConfigureAwait(false);
-            _written = 0;
-        }
+        var written = _written;
+        _written = 0;
+        return written > 0 ? socket.SendAsync(_buffer.AsMemory(0, written)) : default;
     }
 
     /// <summary>Gives the buffer back to the pool; anything written and not sent is dropped.</summary>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using OpenSandbox.Ingress.Proxy.FastPath.Loop;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
@@ -23,7 +24,7 @@ internal sealed class FastPathConnection
     private const int InputSize = 4 * 1024;
     private const int MaxResponseHead = 64 * 1024;
 
-    private readonly Socket _socket;
+    private readonly LoopSocket _socket;
     private readonly FastPathProxy _proxy;
     private readonly FastPathListener _listener;
     private readonly ClientOutput _output;
@@ -42,12 +43,14 @@ internal sealed class FastPathConnection
     private int _end;
 
     private long _deadline = long.MaxValue;
-    private volatile Phase _phase;
-    private volatile bool _closeRequested;
-    private volatile bool _timedOut;
+    // Read and written on the loop's thread only (requests from other threads are posted to it).
+    private Phase _phase;
+    private bool _closeRequested;
+    private bool _timedOut;
+    private bool _finished;
     private UpstreamConnection? _upstream;
 
-    public FastPathConnection(Socket socket, FastPathProxy proxy, FastPathListener listener)
+    public FastPathConnection(LoopSocket socket, FastPathProxy proxy, FastPathListener listener)
     {
         _socket = socket;
         _proxy = proxy;
@@ -114,12 +117,21 @@ internal sealed class FastPathConnection
         }
         finally
         {
+            _finished = true;
             connections.Remove(this);
             _upstream?.Dispose();
             _output.Release();
         }
 
-        if (next != Next.Kestrel || !_listener.TryHandOver(_socket, _input.AsSpan(_start, _end - _start)))
+        if (next == Next.Kestrel)
+        {
+            var socket = _socket.Detach();
+            if (!_listener.TryHandOver(socket, _input.AsSpan(_start, _end - _start)))
+            {
+                socket.Dispose();
+            }
+        }
+        else
         {
             _socket.Dispose();
         }
@@ -127,9 +139,28 @@ internal sealed class FastPathConnection
         ArrayPool<byte>.Shared.Return(_input);
     }
 
-    /// <summary>The timeout of the phase the connection is in has passed (checked by <see cref="OpenConnections"/>).</summary>
-    public void OnDeadlinePassed()
+    /// <summary>The loop whose thread runs everything about this connection.</summary>
+    public EventLoop Loop => _socket.Loop;
+
+    /// <summary>
+    /// The timeout of the phase the connection was in has passed (seen by <see cref="OpenConnections"/>). Any thread:
+    /// acts on the connection's loop, unless the deadline has moved on meanwhile.
+    /// </summary>
+    public void OnDeadlinePassed() => Loop.Post(static c => ((FastPathConnection)c!).ActOnDeadline(), this);
+
+    /// <summary>Shutdown: an idle connection closes now, a busy one after its response. Any thread.</summary>
+    public void RequestClose() => Loop.Post(static c => ((FastPathConnection)c!).CloseWhenIdle(), this);
+
+    /// <summary>Cuts the client and the sandbox connection: whatever was in flight is lost. Any thread.</summary>
+    public void Abort() => Loop.Post(static c => ((FastPathConnection)c!).Cut(), this);
+
+    private void ActOnDeadline()
     {
+        if (_finished || Deadline > Environment.TickCount64)
+        {
+            return;
+        }
+
         switch (_phase)
         {
             case Phase.Idle:
@@ -140,47 +171,33 @@ internal sealed class FastPathConnection
                 _upstream?.Dispose();
                 break;
             default:
-                Abort();
+                Cut();
                 break;
         }
     }
 
-    /// <summary>Shutdown: an idle connection closes now, a busy one after its response.</summary>
-    public void RequestClose()
+    private void CloseWhenIdle()
     {
-        // Flag, then phase; the loop writes the phase, then reads the flag (ServeOneAsync). With a full fence on
-        // both sides, at least one of them sees the other's write, so an idle connection cannot miss the request.
         _closeRequested = true;
-        Interlocked.MemoryBarrier();
-        if (_phase == Phase.Idle)
+        if (_phase == Phase.Idle && !_finished)
         {
             ShutDownClient();
         }
     }
 
-    /// <summary>Cuts the client and the sandbox connection: whatever was in flight is lost.</summary>
-    public void Abort()
+    private void Cut()
     {
+        if (_finished)
+        {
+            return;
+        }
+
         _upstream?.Dispose();
-        ShutDownClient();
         _socket.Dispose();
     }
 
-    /// <summary>
-    /// Ends the client connection with a FIN (closing a socket another thread is using would reset it instead); the
-    /// connection's own loop then sees it end and disposes the socket.
-    /// </summary>
-    private void ShutDownClient()
-    {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already closed.
-        }
-    }
+    /// <summary>Ends the client connection with a FIN; the pending receive then sees it end and the connection closes.</summary>
+    private void ShutDownClient() => _socket.Shutdown();
 
     private void Arm(Phase phase, TimeSpan timeout)
     {
@@ -191,7 +208,6 @@ internal sealed class FastPathConnection
     private async ValueTask<Next> ServeOneAsync()
     {
         Arm(Phase.Idle, _proxy.Options.ClientIdleTimeout);
-        Interlocked.MemoryBarrier();
         if (_closeRequested)
         {
             return Next.Close;
@@ -202,7 +218,7 @@ internal sealed class FastPathConnection
             // Nothing pipelined: wait for the next request, holding no output buffer meanwhile.
             _output.Release();
             _start = _end = 0;
-            var count = await _socket.ReceiveAsync(_input.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+            var count = await _socket.ReceiveAsync(_input.AsMemory()).ConfigureAwait(false);
             if (count == 0)
             {
                 return Next.Close;
@@ -321,7 +337,7 @@ internal sealed class FastPathConnection
             UpstreamConnection upstream;
             try
             {
-                upstream = pool.TryRent(destination) ?? await pool.ConnectAsync(destination, CancellationToken.None).ConfigureAwait(false);
+                upstream = pool.TryRent(destination, _socket.Loop) ?? await pool.ConnectAsync(destination, _socket.Loop, CancellationToken.None).ConfigureAwait(false);
             }
             catch (SocketException e)
             {
@@ -342,7 +358,7 @@ internal sealed class FastPathConnection
             bool MayRetry() => received == 0 && upstream.WasReused && attempt == 0;
             try
             {
-                await upstream.Socket.SendAsync(_outgoing.WrittenMemory, SocketFlags.None).ConfigureAwait(false);
+                await upstream.Socket.SendAsync(_outgoing.WrittenMemory).ConfigureAwait(false);
                 while (true)
                 {
                     var outcome = received == 0 ? ResponseHead.Outcome.Incomplete : _response.TryParse(upstream.Buffer, received, _request.IsHead);
@@ -377,7 +393,7 @@ internal sealed class FastPathConnection
                         upstream.GrowBuffer(received);
                     }
 
-                    var count = await upstream.Socket.ReceiveAsync(upstream.Buffer.AsMemory(received), SocketFlags.None).ConfigureAwait(false);
+                    var count = await upstream.Socket.ReceiveAsync(upstream.Buffer.AsMemory(received)).ConfigureAwait(false);
                     if (count == 0)
                     {
                         if (MayRetry())

@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Proxy.FastPath.Loop;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath;
 
@@ -174,18 +175,24 @@ internal sealed partial class FastPathListener : IConnectionListener
         }
     }
 
+    /// <summary>Starts serving <paramref name="socket"/> on the next event loop, on that loop's thread.</summary>
     private void Serve(Socket socket)
     {
-        try
+        var loop = _proxy.Loops.Next();
+        loop.Post(static state =>
         {
-            socket.NoDelay = true;
-            _ = new FastPathConnection(socket, _proxy, this).RunAsync();
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Reset between accept and here.
-            socket.Dispose();
-        }
+            var (socket, listener, loop) = ((Socket, FastPathListener, EventLoop))state!;
+            try
+            {
+                socket.NoDelay = true;
+                _ = new FastPathConnection(new LoopSocket(socket, loop), listener._proxy, listener).RunAsync();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Reset between accept and here.
+                socket.Dispose();
+            }
+        }, (socket, this, loop));
     }
 
     private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);

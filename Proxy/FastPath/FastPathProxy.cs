@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
+using OpenSandbox.Ingress.Proxy.FastPath.Loop;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath;
 
@@ -19,6 +20,7 @@ internal sealed partial class FastPathProxy(
     RequestRouter router,
     RequestLog requestLog,
     IngressMetrics metrics,
+    EventLoops loops,
     UpstreamPool pool,
     OpenConnections connections,
     ILogger<FastPathProxy> logger)
@@ -30,6 +32,8 @@ internal sealed partial class FastPathProxy(
     public RequestLog RequestLog { get; } = requestLog;
 
     public IngressMetrics Metrics { get; } = metrics;
+
+    public EventLoops Loops { get; } = loops;
 
     public UpstreamPool Pool { get; } = pool;
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Net.Sockets;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath;
 
@@ -40,7 +39,7 @@ internal static class ResponseBody
                         }
 
                         var memory = output.GetMemory(ReceiveSize);
-                        var count = await upstream.Socket.ReceiveAsync(memory[..(int)Math.Min(memory.Length, remaining)], SocketFlags.None)
+                        var count = await upstream.Socket.ReceiveAsync(memory[..(int)Math.Min(memory.Length, remaining)])
                             .ConfigureAwait(false);
                         if (count == 0)
                         {
@@ -68,7 +67,7 @@ internal static class ResponseBody
                         }
 
                         var memory = output.GetMemory(ReceiveSize);
-                        var count = await upstream.Socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
+                        var count = await upstream.Socket.ReceiveAsync(memory).ConfigureAwait(false);
                         if (count == 0)
                         {
                             return (false, false);
@@ -93,7 +92,7 @@ internal static class ResponseBody
                             return (false, false);
                         }
 
-                        var count = await upstream.Socket.ReceiveAsync(upstream.Buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+                        var count = await upstream.Socket.ReceiveAsync(upstream.Buffer.AsMemory()).ConfigureAwait(false);
                         if (count == 0)
                         {
                             HttpSyntax.Append(output, "0\r\n\r\n"u8);

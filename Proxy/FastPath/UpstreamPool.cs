@@ -1,16 +1,17 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using OpenSandbox.Ingress.Proxy.FastPath.Loop;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath;
 
 /// <summary>One keep-alive connection to a sandbox, with the buffer its responses are read into.</summary>
-internal sealed class UpstreamConnection(Socket socket, long createdAt) : IDisposable
+internal sealed class UpstreamConnection(LoopSocket socket, long createdAt) : IDisposable
 {
     /// <summary>Enough for a typical response head: bodies are received straight into the client connection's output buffer.</summary>
     private const int BufferSize = 4 * 1024;
 
-    public Socket Socket { get; } = socket;
+    public LoopSocket Socket { get; } = socket;
 
     public byte[] Buffer { get; private set; } = new byte[BufferSize];
 
@@ -33,7 +34,8 @@ internal sealed class UpstreamConnection(Socket socket, long createdAt) : IDispo
 }
 
 /// <summary>
-/// Idle connections to sandboxes, per destination (endpoint and port). Like the shared <c>SocketsHttpHandler</c> pool:
+/// Idle connections to sandboxes, per destination (endpoint and port) and event loop (a connection serves clients of
+/// the loop it was made on). Like the shared <c>SocketsHttpHandler</c> pool:
 /// connections idle longer than the pool idle timeout, older than five minutes (pods come and go behind one IP), or
 /// closed by the sandbox meanwhile are not handed out; a timer closes the stale ones.
 /// </summary>
@@ -44,12 +46,14 @@ internal sealed class UpstreamPool : IDisposable
     private const long RecentlyUsedMs = 1000;
 
     private readonly ConcurrentDictionary<string, Destination> _destinations = new(StringComparer.Ordinal);
+    private readonly int _loopCount;
     private readonly TimeSpan _connectTimeout;
     private readonly long _idleLimitMs;
     private readonly Timer _sweeper;
 
-    public UpstreamPool(TimeSpan connectTimeout, TimeSpan poolIdleTimeout)
+    public UpstreamPool(int loopCount, TimeSpan connectTimeout, TimeSpan poolIdleTimeout)
     {
+        _loopCount = loopCount;
         _connectTimeout = connectTimeout;
         _idleLimitMs = (long)poolIdleTimeout.TotalMilliseconds;
         _sweeper = new Timer(_ => Sweep(), null, SweepInterval, SweepInterval);
@@ -58,21 +62,21 @@ internal sealed class UpstreamPool : IDisposable
     /// <summary>The destination for <c>http://host:port</c>, as the sandbox directory forms it.</summary>
     public Destination For(string destination)
     {
-        var found = _destinations.GetOrAdd(destination, static key => new Destination(key));
+        var found = _destinations.GetOrAdd(destination, static (key, loopCount) => new Destination(key, loopCount), _loopCount);
         found.LastUsed = Environment.TickCount64;
         return found;
     }
 
-    /// <summary>A pooled connection that still looks open, or null.</summary>
-    public UpstreamConnection? TryRent(Destination destination)
+    /// <summary>A connection pooled on <paramref name="loop"/> that still looks open, or null.</summary>
+    public UpstreamConnection? TryRent(Destination destination, EventLoop loop)
     {
         var now = Environment.TickCount64;
-        while (destination.Idle.TryPop(out var connection))
+        while (destination.Idle[loop.Index].TryPop(out var connection))
         {
             // Readable while idle means the sandbox closed it (or sent bytes nobody asked for): either way, unusable.
             // Asked only after a pause: under load the check is a system call per request, and a connection closed
             // within the last second is caught by the retry on a fresh connection instead.
-            if (IsFresh(connection, now) && (now - connection.IdleSince < RecentlyUsedMs || !connection.Socket.Poll(0, SelectMode.SelectRead)))
+            if (IsFresh(connection, now) && (now - connection.IdleSince < RecentlyUsedMs || !connection.Socket.IsReadable()))
             {
                 return connection;
             }
@@ -83,42 +87,62 @@ internal sealed class UpstreamPool : IDisposable
         return null;
     }
 
+    /// <summary>A new connection on <paramref name="loop"/>; completes on its thread.</summary>
     /// <exception cref="SocketException">Refused, unreachable or not resolvable.</exception>
-    /// <exception cref="TimeoutException">No connection within the connect timeout.</exception>
-    public async ValueTask<UpstreamConnection> ConnectAsync(Destination destination, CancellationToken cancellationToken)
+    /// <exception cref="TimeoutException">No connection within the connect timeout (name resolution included).</exception>
+    public async ValueTask<UpstreamConnection> ConnectAsync(Destination destination, EventLoop loop, CancellationToken cancellationToken)
     {
-        var socket = destination.EndPoint is IPEndPoint ip
-            ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
-            : new Socket(SocketType.Stream, ProtocolType.Tcp);
-        socket.NoDelay = true;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_connectTimeout);
         try
         {
-            await socket.ConnectAsync(destination.EndPoint, timeout.Token).ConfigureAwait(false);
-            return new UpstreamConnection(socket, Environment.TickCount64);
+            var addresses = destination.EndPoint is IPEndPoint ip
+                ? [ip]
+                : await ResolveAsync((DnsEndPoint)destination.EndPoint, timeout.Token).ConfigureAwait(false);
+            await loop.SwitchTo();
+            SocketException? failure = null;
+            foreach (var address in addresses)
+            {
+                var socket = new LoopSocket(new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }, loop);
+                // The timeout closes the socket, failing the pending connect; Dispose posts the close to the loop.
+                using var cancel = timeout.Token.Register(static s => ((LoopSocket)s!).Dispose(), socket);
+                try
+                {
+                    await socket.ConnectAsync(address).ConfigureAwait(false);
+                    return new UpstreamConnection(socket, Environment.TickCount64);
+                }
+                catch (SocketException e)
+                {
+                    socket.Dispose();
+                    failure = e;
+                }
+            }
+
+            throw failure ?? new SocketException((int)SocketError.HostNotFound);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && timeout.IsCancellationRequested
+            && !cancellationToken.IsCancellationRequested)
         {
-            socket.Dispose();
             throw new TimeoutException($"no connection within {_connectTimeout.TotalSeconds:0.###} s");
         }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+    }
+
+    private static async Task<IPEndPoint[]> ResolveAsync(DnsEndPoint endPoint, CancellationToken cancellationToken)
+    {
+        var addresses = await Dns.GetHostAddressesAsync(endPoint.Host, cancellationToken).ConfigureAwait(false);
+        return Array.ConvertAll(addresses, address => new IPEndPoint(address, endPoint.Port));
     }
 
     public void Return(Destination destination, UpstreamConnection connection)
     {
         connection.IdleSince = Environment.TickCount64;
         connection.WasReused = true;
-        destination.Idle.Push(connection);
+        var idle = destination.Idle[connection.Socket.Loop.Index];
+        idle.Push(connection);
         // The sweeper may have forgotten the destination while this request was in flight: nobody would rent it then.
         if (!_destinations.TryGetValue(destination.Name, out var current) || current != destination)
         {
-            while (destination.Idle.TryPop(out var orphan))
+            while (idle.TryPop(out var orphan))
             {
                 orphan.Dispose();
             }
@@ -128,11 +152,33 @@ internal sealed class UpstreamPool : IDisposable
     public void Dispose()
     {
         _sweeper.Dispose();
-        foreach (var destination in _destinations.Values)
+        foreach (var idle in _destinations.Values.SelectMany(destination => destination.Idle))
         {
-            while (destination.Idle.TryPop(out var connection))
+            while (idle.TryPop(out var connection))
             {
                 connection.Dispose();
+            }
+        }
+    }
+
+    private void SweepStack(ConcurrentStack<UpstreamConnection> idle, long now)
+    {
+        var taken = new List<UpstreamConnection>();
+        while (idle.TryPop(out var connection))
+        {
+            taken.Add(connection);
+        }
+
+        // Pushed back oldest first, so the most recently used is handed out next, as before.
+        for (var i = taken.Count - 1; i >= 0; i--)
+        {
+            if (IsFresh(taken[i], now))
+            {
+                idle.Push(taken[i]);
+            }
+            else
+            {
+                taken[i].Dispose();
             }
         }
     }
@@ -145,27 +191,13 @@ internal sealed class UpstreamPool : IDisposable
         var now = Environment.TickCount64;
         foreach (var (key, destination) in _destinations)
         {
-            var idle = new List<UpstreamConnection>();
-            while (destination.Idle.TryPop(out var connection))
+            foreach (var idle in destination.Idle)
             {
-                idle.Add(connection);
-            }
-
-            // Pushed back oldest first, so the most recently used is handed out next, as before.
-            for (var i = idle.Count - 1; i >= 0; i--)
-            {
-                if (IsFresh(idle[i], now))
-                {
-                    destination.Idle.Push(idle[i]);
-                }
-                else
-                {
-                    idle[i].Dispose();
-                }
+                SweepStack(idle, now);
             }
 
             // Thousands of sandboxes come and go: forget destinations nobody has used for a whole idle period.
-            if (destination.Idle.IsEmpty && now - destination.LastUsed > _idleLimitMs)
+            if (destination.Idle.All(idle => idle.IsEmpty) && now - destination.LastUsed > _idleLimitMs)
             {
                 _destinations.TryRemove(key, out _);
             }
@@ -176,7 +208,7 @@ internal sealed class UpstreamPool : IDisposable
 /// <summary>A sandbox endpoint and port: where to connect, what to send as Host, and its idle connections.</summary>
 internal sealed class Destination
 {
-    public Destination(string destination)
+    public Destination(string destination, int loopCount)
     {
         // "http://" + host (IPv6 bracketed) + ":" + port, as SandboxRecord.DestinationBase and the request handler form it.
         var authority = destination["http://".Length..];
@@ -186,6 +218,11 @@ internal sealed class Destination
         EndPoint = IPAddress.TryParse(host, out var address) ? new IPEndPoint(address, port) : new DnsEndPoint(host, port);
         HostLine = System.Text.Encoding.ASCII.GetBytes($"Host: {authority}\r\n");
         Name = destination;
+        Idle = new ConcurrentStack<UpstreamConnection>[loopCount];
+        for (var i = 0; i < loopCount; i++)
+        {
+            Idle[i] = new ConcurrentStack<UpstreamConnection>();
+        }
     }
 
     /// <summary><c>http://host:port</c>, as logged.</summary>
@@ -195,7 +232,8 @@ internal sealed class Destination
 
     public byte[] HostLine { get; }
 
-    public ConcurrentStack<UpstreamConnection> Idle { get; } = new();
+    /// <summary>Idle connections, by <see cref="EventLoop.Index"/>.</summary>
+    public ConcurrentStack<UpstreamConnection>[] Idle { get; }
 
     public long LastUsed { get; set; } = Environment.TickCount64;
 }

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace OpenSandbox.Ingress.Proxy.FastPath.Loop;
+
+/// <summary>
+/// The Linux system calls the fast path's event loops make themselves: epoll, an eventfd to wake a loop, and
+/// non-blocking receive, send and connect on sockets that .NET's own socket engine never sees.
+/// </summary>
+internal static unsafe partial class LinuxSockets
+{
+    public const int EAGAIN = 11;
+    public const int EINTR = 4;
+    public const int EINPROGRESS = 115;
+
+    public const uint EPOLLIN = 0x001;
+    public const uint EPOLLOUT = 0x004;
+    public const uint EPOLLERR = 0x008;
+    public const uint EPOLLHUP = 0x010;
+    public const uint EPOLLRDHUP = 0x2000;
+    public const uint EPOLLET = 1u << 31;
+
+    private const int EPOLL_CTL_ADD = 1;
+    private const int EPOLL_CTL_DEL = 2;
+    private const int EPOLL_CLOEXEC = 0x80000;
+    private const int EFD_CLOEXEC = 0x80000;
+    private const int EFD_NONBLOCK = 0x800;
+    private const int MSG_NOSIGNAL = 0x4000;
+    private const int SOL_SOCKET = 1;
+    private const int SO_ERROR = 4;
+
+    /// <summary>
+    /// <c>struct epoll_event</c> is packed on x86-64 (12 bytes, data at offset 4) and naturally aligned elsewhere
+    /// (16 bytes, data at offset 8).
+    /// </summary>
+    public static readonly int EventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+
+    private static readonly int DataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+    public static int Errno => Marshal.GetLastPInvokeError();
+
+    public static int CreateEpoll() => Check(epoll_create1(EPOLL_CLOEXEC));
+
+    public static int CreateEventFd() => Check(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+
+    /// <summary>Edge-triggered interest in reading, writing and the peer closing.</summary>
+    public static void Add(int epoll, nint fd, ulong data)
+    {
+        var ev = stackalloc byte[16];
+        *(uint*)ev = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        *(ulong*)(ev + DataOffset) = data;
+        Check(epoll_ctl(epoll, EPOLL_CTL_ADD, (int)fd, ev));
+    }
+
+    public static void Remove(int epoll, nint fd) => epoll_ctl(epoll, EPOLL_CTL_DEL, (int)fd, null);
+
+    /// <returns>The number of events in <paramref name="events"/>, or -1 (see <see cref="Errno"/>).</returns>
+    public static int Wait(int epoll, byte* events, int capacity) => epoll_wait(epoll, events, capacity, -1);
+
+    public static uint EventFlags(byte* events, int index) => *(uint*)(events + (index * EventSize));
+
+    public static ulong EventData(byte* events, int index) => *(ulong*)(events + (index * EventSize) + DataOffset);
+
+    public static void Signal(int eventFd)
+    {
+        ulong one = 1;
+        write(eventFd, &one, sizeof(ulong));
+    }
+
+    public static void Drain(int eventFd)
+    {
+        ulong count;
+        read(eventFd, &count, sizeof(ulong));
+    }
+
+    public static void Close(int fd) => close(fd);
+
+    /// <returns>Bytes received (0: the peer closed), or -1 (see <see cref="Errno"/>).</returns>
+    public static nint Receive(nint fd, Span<byte> buffer)
+    {
+        fixed (byte* b = buffer)
+        {
+            return recv((int)fd, b, buffer.Length, 0);
+        }
+    }
+
+    /// <returns>Bytes the kernel took, or -1 (see <see cref="Errno"/>).</returns>
+    public static nint Send(nint fd, ReadOnlySpan<byte> bytes)
+    {
+        fixed (byte* b = bytes)
+        {
+            return send((int)fd, b, bytes.Length, MSG_NOSIGNAL);
+        }
+    }
+
+    /// <returns>0, or -1 (see <see cref="Errno"/>; <see cref="EINPROGRESS"/> while the handshake runs).</returns>
+    public static int Connect(nint fd, SocketAddress address)
+    {
+        fixed (byte* a = address.Buffer.Span)
+        {
+            return connect((int)fd, a, address.Size);
+        }
+    }
+
+    /// <summary>The outcome of a non-blocking connect, once the socket is writable: 0 or an errno.</summary>
+    public static int PendingError(nint fd)
+    {
+        int error = 0, length = sizeof(int);
+        return getsockopt((int)fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 ? error : Errno;
+    }
+
+    /// <summary>A <see cref="SocketException"/> with the code and message .NET would give for <paramref name="errno"/>.</summary>
+    public static SocketException Error(int errno) => new((int)(errno switch
+    {
+        104 or 32 => SocketError.ConnectionReset,
+        111 => SocketError.ConnectionRefused,
+        110 => SocketError.TimedOut,
+        113 => SocketError.HostUnreachable,
+        101 => SocketError.NetworkUnreachable,
+        103 => SocketError.ConnectionAborted,
+        107 => SocketError.NotConnected,
+        108 => SocketError.Shutdown,
+        _ => SocketError.SocketError,
+    }));
+
+    private static int Check(int result) => result >= 0 ? result : throw Error(Errno);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int epoll_create1(int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int epoll_ctl(int epoll, int op, int fd, byte* ev);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int epoll_wait(int epoll, byte* events, int capacity, int timeout);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int eventfd(uint initial, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint read(int fd, ulong* value, nint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint write(int fd, ulong* value, nint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint recv(int fd, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint send(int fd, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int connect(int fd, byte* address, int length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getsockopt(int fd, int level, int name, int* value, int* length);
+}
