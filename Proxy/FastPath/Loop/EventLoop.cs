@@ -79,11 +79,20 @@ internal sealed unsafe class EventLoop : IDisposable
         return slot;
     }
 
-    /// <summary>Takes a socket out of the epoll set; events already fetched for it are dropped. Loop thread only.</summary>
+    /// <summary>Takes a socket that stays open out of the epoll set; events already fetched for it are dropped. Loop thread only.</summary>
     public void Unregister(int slot, nint handle)
     {
-        Debug.Assert(IsCurrentThread);
         LinuxSockets.Remove(_epoll, handle);
+        Forget(slot);
+    }
+
+    /// <summary>
+    /// Frees the slot of a socket about to be closed (closing removes it from the epoll set, so no system call is
+    /// spent on that); events already fetched for it are dropped. Loop thread only.
+    /// </summary>
+    public void Forget(int slot)
+    {
+        Debug.Assert(IsCurrentThread);
         _sockets[slot] = null;
         _generations[slot]++;
         _freeSlots.Push(slot);

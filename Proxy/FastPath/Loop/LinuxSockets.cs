@@ -26,6 +26,7 @@ internal static unsafe partial class LinuxSockets
     private const int EPOLL_CLOEXEC = 0x80000;
     private const int EFD_CLOEXEC = 0x80000;
     private const int EFD_NONBLOCK = 0x800;
+    private const int MSG_DONTWAIT = 0x40;
     private const int MSG_NOSIGNAL = 0x4000;
     private const int SOL_SOCKET = 1;
     private const int SO_ERROR = 4;
@@ -76,21 +77,23 @@ internal static unsafe partial class LinuxSockets
 
     public static void Close(int fd) => close(fd);
 
+    /// <summary>Never blocks (MSG_DONTWAIT), whatever the socket's mode: accepted sockets need no mode change.</summary>
     /// <returns>Bytes received (0: the peer closed), or -1 (see <see cref="Errno"/>).</returns>
     public static nint Receive(nint fd, Span<byte> buffer)
     {
         fixed (byte* b = buffer)
         {
-            return recv((int)fd, b, buffer.Length, 0);
+            return recv((int)fd, b, buffer.Length, MSG_DONTWAIT);
         }
     }
 
+    /// <summary>Never blocks (MSG_DONTWAIT), and a closed peer is an error, not a SIGPIPE.</summary>
     /// <returns>Bytes the kernel took, or -1 (see <see cref="Errno"/>).</returns>
     public static nint Send(nint fd, ReadOnlySpan<byte> bytes)
     {
         fixed (byte* b = bytes)
         {
-            return send((int)fd, b, bytes.Length, MSG_NOSIGNAL);
+            return send((int)fd, b, bytes.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
         }
     }
 

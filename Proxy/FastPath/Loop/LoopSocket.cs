@@ -26,9 +26,10 @@ internal sealed class LoopSocket : IDisposable
     /// False once a receive has emptied the socket (it returned less than asked, or nothing): the next receive then
     /// waits for epoll's next edge, which new bytes always bring, instead of spending a system call to hear "try
     /// again" (twice per proxied request otherwise). A peer's close or an error is no new bytes, and its edge may come
-    /// with the last of them: once epoll has reported one, every receive asks the kernel.
+    /// with the last of them: once epoll has reported one, every receive asks the kernel. False at first: adding a
+    /// socket that already holds bytes to the epoll set reports them.
     /// </summary>
-    private bool _mayHaveBytes = true;
+    private bool _mayHaveBytes;
     private bool _peerClosed;
     private bool _sendPending;
     private bool _connectPending;
@@ -37,7 +38,6 @@ internal sealed class LoopSocket : IDisposable
     /// <summary>Takes <paramref name="socket"/> (never used with .NET's own asynchronous operations) onto <paramref name="loop"/>. Loop thread only.</summary>
     public LoopSocket(Socket socket, EventLoop loop)
     {
-        socket.Blocking = false;
         _socket = socket;
         Loop = loop;
         Handle = socket.SafeHandle.DangerousGetHandle();
@@ -111,6 +111,8 @@ internal sealed class LoopSocket : IDisposable
     public ValueTask ConnectAsync(IPEndPoint endPoint)
     {
         Debug.Assert(Loop.IsCurrentThread && !_sendPending && !_connectPending);
+        // The one operation without a per-call "don't wait" flag.
+        _socket.Blocking = false;
         if (LinuxSockets.Connect(Handle, endPoint.Serialize()) == 0)
         {
             return default;
@@ -273,7 +275,8 @@ internal sealed class LoopSocket : IDisposable
         }
 
         _closed = true;
-        Loop.Unregister(_slot, Handle);
+        Loop.Forget(_slot);
+        // Closing the descriptor takes it out of the epoll set.
         _socket.Dispose();
         // Failed after the current work returns, so that the owner's continuation never runs inside its own call to Dispose.
         if (_receivePending)
