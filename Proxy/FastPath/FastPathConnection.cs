@@ -3,11 +3,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using OpenSandbox.Ingress.Proxy.FastPath.Loop;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
+using OpenSandbox.Ingress.Proxy.FastPath.Loop;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath;
 
