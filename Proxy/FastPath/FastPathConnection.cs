@@ -80,9 +80,9 @@ internal sealed class FastPathConnection
         Transfer,
     }
 
+    /// <summary>How a connection leaves the fast path.</summary>
     private enum Next
     {
-        Continue,
         Close,
         Kestrel,
     }
@@ -98,11 +98,7 @@ internal sealed class FastPathConnection
         _input = ArrayPool<byte>.Shared.Rent(InputSize);
         try
         {
-            do
-            {
-                next = await ServeOneAsync().ConfigureAwait(false);
-            }
-            while (next == Next.Continue);
+            next = await ServeAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -205,46 +201,200 @@ internal sealed class FastPathConnection
         Volatile.Write(ref _deadline, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
     }
 
-    private async ValueTask<Next> ServeOneAsync()
+    /// <summary>
+    /// Every request on the connection, in one async method whose state lives as long as the connection: an await in a
+    /// helper allocates the helper's state each time it waits, so the waits of a common request (the request, the
+    /// sandbox's response head, sending the response) are written here, and helpers wait only on rarer paths
+    /// (connecting, interim responses, bodies that take more than one read).
+    /// </summary>
+    private async Task<Next> ServeAsync()
     {
-        Arm(Phase.Idle, _proxy.Options.ClientIdleTimeout);
-        if (_closeRequested)
+        while (true)
         {
-            return Next.Close;
-        }
-
-        if (_start == _end)
-        {
-            // Nothing pipelined: wait for the next request, holding no output buffer meanwhile.
-            _output.Release();
-            _start = _end = 0;
-            var count = await _socket.ReceiveAsync(_input.AsMemory()).ConfigureAwait(false);
-            if (count == 0)
+            Arm(Phase.Idle, _proxy.Options.ClientIdleTimeout);
+            if (_closeRequested)
             {
                 return Next.Close;
             }
 
-            _end = count;
-        }
+            if (_start == _end)
+            {
+                // Nothing pipelined: wait for the next request, holding no output buffer meanwhile.
+                _output.Release();
+                _start = _end = 0;
+                var count = await _socket.ReceiveAsync(_input.AsMemory()).ConfigureAwait(false);
+                if (count == 0)
+                {
+                    return Next.Close;
+                }
 
-        // A request that has arrived is answered, with Connection: close if a shutdown began meanwhile.
-        _phase = Phase.Deciding;
-        var started = Stopwatch.GetTimestamp();
-        if (!TryPlan(_input.AsMemory(_start, _end - _start), out var decision, out var destination))
-        {
-            // Nothing consumed: Kestrel reads the same bytes.
-            return Next.Kestrel;
-        }
+                _end = count;
+            }
 
-        _start += _request.Length + _request.ContentLength;
-        if (destination is null)
-        {
-            await WriteAnswerAsync(decision.Status, decision.Reason!).ConfigureAwait(false);
-            Completed(null, decision.Status, started);
-            return ClosesAfterResponse ? Next.Close : Next.Continue;
-        }
+            // A request that has arrived is answered, with Connection: close if a shutdown began meanwhile.
+            _phase = Phase.Deciding;
+            var started = Stopwatch.GetTimestamp();
+            if (!TryPlan(_input.AsMemory(_start, _end - _start), out var decision, out var destination))
+            {
+                // Nothing consumed: Kestrel reads the same bytes.
+                return Next.Kestrel;
+            }
 
-        return await ForwardAsync(decision.Route!.SandboxId, destination, started).ConfigureAwait(false);
+            _start += _request.Length + _request.ContentLength;
+            if (destination is null)
+            {
+                WriteAnswer(decision.Status, decision.Reason!);
+                await _output.SendAsync().ConfigureAwait(false);
+                Completed(null, decision.Status, started);
+                if (ClosesAfterResponse)
+                {
+                    return Next.Close;
+                }
+
+                continue;
+            }
+
+            // The sandbox's response head. A pooled connection the sandbox closed while idle fails before the first
+            // response byte: that request goes once more on a new connection, as SocketsHttpHandler does.
+            var sandboxId = decision.Route!.SandboxId;
+            var received = 0;
+            string? failure = null;
+            _timedOut = false;
+            for (var attempt = 0; failure is null; attempt++)
+            {
+                var upstream = _proxy.Pool.TryRent(destination, Loop);
+                if (upstream is null)
+                {
+                    (upstream, failure) = await ConnectAsync(destination).ConfigureAwait(false);
+                    if (upstream is null)
+                    {
+                        break;
+                    }
+                }
+
+                _upstream = upstream;
+                Arm(Phase.AwaitingResponse, _proxy.Options.UpstreamResponseTimeout ?? _proxy.Options.UpstreamIdleTimeout);
+                received = 0;
+                var retry = false;
+                try
+                {
+                    await upstream.Socket.SendAsync(_outgoing.WrittenMemory).ConfigureAwait(false);
+                    while (true)
+                    {
+                        var outcome = received == 0 ? ResponseHead.Outcome.Incomplete : _response.TryParse(upstream.Buffer, received, _request.IsHead);
+                        if (outcome == ResponseHead.Outcome.Invalid)
+                        {
+                            failure = "malformed response head";
+                            break;
+                        }
+
+                        if (outcome == ResponseHead.Outcome.Complete && !_response.IsInterim)
+                        {
+                            break;
+                        }
+
+                        if (outcome == ResponseHead.Outcome.Complete)
+                        {
+                            received = await PassInterimAsync(upstream, received).ConfigureAwait(false);
+                            continue;
+                        }
+
+                        if (received == upstream.Buffer.Length)
+                        {
+                            if (received >= MaxResponseHead)
+                            {
+                                failure = $"response head larger than {MaxResponseHead / 1024} KiB";
+                                break;
+                            }
+
+                            upstream.GrowBuffer(received);
+                        }
+
+                        var count = await upstream.Socket.ReceiveAsync(upstream.Buffer.AsMemory(received)).ConfigureAwait(false);
+                        if (count == 0)
+                        {
+                            retry = received == 0 && upstream.WasReused && attempt == 0;
+                            failure = retry ? null : "connection closed before a complete response head";
+                            break;
+                        }
+
+                        received += count;
+                    }
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    // The response-headers timeout closes the sandbox connection under a pending read: never retried.
+                    retry = !_timedOut && received == 0 && upstream.WasReused && attempt == 0;
+                    failure = retry ? null : _timedOut ? "no response head in time" : e.Message;
+                }
+
+                if (!retry)
+                {
+                    break;
+                }
+
+                upstream.Dispose();
+                _upstream = null;
+            }
+
+            if (failure is not null)
+            {
+                var failed = FailedExchange();
+                _proxy.LogForwardingFailed(sandboxId, failure);
+                WriteAnswer(failed, failed == StatusCodes.Status504GatewayTimeout
+                    ? $"sandbox {sandboxId} did not answer in time"
+                    : $"sandbox {sandboxId} is unreachable");
+                await _output.SendAsync().ConfigureAwait(false);
+                Completed(destination, failed, started);
+                if (ClosesAfterResponse)
+                {
+                    return Next.Close;
+                }
+
+                continue;
+            }
+
+            // The response: head, then the body as the sandbox sends it.
+            var status = _response.StatusCode;
+            Arm(Phase.Transfer, _proxy.Options.UpstreamIdleTimeout);
+            var sandbox = _upstream!;
+            var closeAfter = ClosesAfterResponse;
+            _response.WriteForClient(_output, closeAfter);
+            bool complete, reusable;
+            try
+            {
+                (complete, reusable) = await ResponseBody.CopyAsync(_response, sandbox, received, _output, _flush).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // The sandbox reset the connection mid-body, or a transfer timeout closed it.
+                (complete, reusable) = (false, false);
+            }
+
+            _phase = Phase.Idle;
+            Volatile.Write(ref _deadline, long.MaxValue);
+            _upstream = null;
+            if (complete && reusable)
+            {
+                _proxy.Pool.Return(destination, sandbox);
+            }
+            else
+            {
+                sandbox.Dispose();
+            }
+
+            Completed(destination, status, started);
+            if (!complete)
+            {
+                _proxy.LogClientGone(sandboxId);
+                return Next.Close;
+            }
+
+            if (closeAfter)
+            {
+                return Next.Close;
+            }
+        }
     }
 
     /// <summary>
@@ -278,154 +428,42 @@ internal sealed class FastPathConnection
         _proxy.RequestLog.Completed(_request.Method, _request.Path, destination?.Name, status, Stopwatch.GetElapsedTime(started), _clientAddress,
             fastPath: true);
 
-    private async ValueTask<Next> ForwardAsync(string sandboxId, Destination destination, long started)
+    /// <returns>A new sandbox connection on this connection's loop, or why there is none.</returns>
+    private async ValueTask<(UpstreamConnection? Connection, string? Failure)> ConnectAsync(Destination destination)
     {
-        var (status, received, failure) = await SendAndReadHeadAsync(destination).ConfigureAwait(false);
-        if (failure is not null)
-        {
-            _proxy.LogForwardingFailed(sandboxId, failure);
-            await WriteAnswerAsync(status, status == StatusCodes.Status504GatewayTimeout
-                ? $"sandbox {sandboxId} did not answer in time"
-                : $"sandbox {sandboxId} is unreachable").ConfigureAwait(false);
-            Completed(destination, status, started);
-            return ClosesAfterResponse ? Next.Close : Next.Continue;
-        }
-
-        var upstream = _upstream!;
-        var closeAfter = ClosesAfterResponse;
-        _response.WriteForClient(_output, closeAfter);
-        bool complete, reusable;
         try
         {
-            (complete, reusable) = await ResponseBody.CopyAsync(_response, upstream, received, _output, _flush).ConfigureAwait(false);
+            return (await _proxy.Pool.ConnectAsync(destination, Loop, CancellationToken.None).ConfigureAwait(false), null);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (SocketException e)
         {
-            // The sandbox reset the connection mid-body, or a transfer timeout closed it.
-            (complete, reusable) = (false, false);
+            _proxy.Metrics.UpstreamConnectFailed();
+            return (null, e.Message);
         }
-
-        _phase = Phase.Idle;
-        Volatile.Write(ref _deadline, long.MaxValue);
-        _upstream = null;
-        if (complete && reusable)
+        catch (TimeoutException e)
         {
-            _proxy.Pool.Return(destination, upstream);
+            _timedOut = true;
+            return (null, e.Message);
         }
-        else
-        {
-            upstream.Dispose();
-        }
-
-        Completed(destination, status, started);
-        if (!complete)
-        {
-            _proxy.LogClientGone(sandboxId);
-            return Next.Close;
-        }
-
-        return closeAfter ? Next.Close : Next.Continue;
     }
 
-    /// <returns>The final response status and the bytes received so far (head and the start of the body), or an error
-    /// status and what went wrong.</returns>
-    private async ValueTask<(int Status, int Received, string? Failure)> SendAndReadHeadAsync(Destination destination)
+    /// <summary>103 Early Hints and the like go to the client at once; the final head follows, maybe already received.</summary>
+    /// <returns>The bytes of <see cref="UpstreamConnection.Buffer"/> left after the interim head.</returns>
+    private async ValueTask<int> PassInterimAsync(UpstreamConnection upstream, int received)
     {
-        var pool = _proxy.Pool;
-        for (var attempt = 0; ; attempt++)
-        {
-            UpstreamConnection upstream;
-            try
-            {
-                upstream = pool.TryRent(destination, _socket.Loop) ?? await pool.ConnectAsync(destination, _socket.Loop, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (SocketException e)
-            {
-                _proxy.Metrics.UpstreamConnectFailed();
-                return (StatusCodes.Status502BadGateway, 0, e.Message);
-            }
-            catch (TimeoutException e)
-            {
-                return (StatusCodes.Status504GatewayTimeout, 0, e.Message);
-            }
+        _response.WriteForClient(_output, closeClient: false);
+        await _output.SendAsync().ConfigureAwait(false);
+        received -= _response.Length;
+        upstream.Buffer.AsSpan(_response.Length, received).CopyTo(upstream.Buffer);
+        return received;
+    }
 
-            _upstream = upstream;
-            _timedOut = false;
-            Arm(Phase.AwaitingResponse, _proxy.Options.UpstreamResponseTimeout ?? _proxy.Options.UpstreamIdleTimeout);
-            var received = 0;
-            // A pooled connection the sandbox closed while idle fails before the first response byte: that request
-            // goes once more on a new connection, as SocketsHttpHandler does.
-            bool MayRetry() => received == 0 && upstream.WasReused && attempt == 0;
-            try
-            {
-                await upstream.Socket.SendAsync(_outgoing.WrittenMemory).ConfigureAwait(false);
-                while (true)
-                {
-                    var outcome = received == 0 ? ResponseHead.Outcome.Incomplete : _response.TryParse(upstream.Buffer, received, _request.IsHead);
-                    if (outcome == ResponseHead.Outcome.Invalid)
-                    {
-                        return Fail("malformed response head");
-                    }
-
-                    if (outcome == ResponseHead.Outcome.Complete && !_response.IsInterim)
-                    {
-                        Arm(Phase.Transfer, _proxy.Options.UpstreamIdleTimeout);
-                        return (_response.StatusCode, received, null);
-                    }
-
-                    if (outcome == ResponseHead.Outcome.Complete)
-                    {
-                        // 103 Early Hints and the like go to the client at once; the final head follows, maybe already here.
-                        _response.WriteForClient(_output, closeClient: false);
-                        await _output.SendAsync().ConfigureAwait(false);
-                        received -= _response.Length;
-                        upstream.Buffer.AsSpan(_response.Length, received).CopyTo(upstream.Buffer);
-                        continue;
-                    }
-
-                    if (received == upstream.Buffer.Length)
-                    {
-                        if (received >= MaxResponseHead)
-                        {
-                            return Fail($"response head larger than {MaxResponseHead / 1024} KiB");
-                        }
-
-                        upstream.GrowBuffer(received);
-                    }
-
-                    var count = await upstream.Socket.ReceiveAsync(upstream.Buffer.AsMemory(received)).ConfigureAwait(false);
-                    if (count == 0)
-                    {
-                        if (MayRetry())
-                        {
-                            break;
-                        }
-
-                        return Fail("connection closed before a complete response head");
-                    }
-
-                    received += count;
-                }
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                // The response-headers timeout closes the sandbox connection under a pending read: never retried.
-                if (_timedOut || !MayRetry())
-                {
-                    return Fail(e.Message);
-                }
-            }
-
-            upstream.Dispose();
-            _upstream = null;
-        }
-
-        (int, int, string?) Fail(string reason)
-        {
-            _upstream?.Dispose();
-            _upstream = null;
-            return _timedOut ? (StatusCodes.Status504GatewayTimeout, 0, "no response head in time") : (StatusCodes.Status502BadGateway, 0, reason);
-        }
+    /// <summary>The exchange with the sandbox failed: its connection goes, and the status says whether time ran out.</summary>
+    private int FailedExchange()
+    {
+        _upstream?.Dispose();
+        _upstream = null;
+        return _timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
     }
 
     /// <returns>False when the client has gone.</returns>
@@ -451,8 +489,8 @@ internal sealed class FastPathConnection
     /// <summary>Kestrel's grace period before a minimum data rate applies.</summary>
     private static readonly TimeSpan MinRateGrace = TimeSpan.FromSeconds(5);
 
-    /// <summary>The ingress's own answer (SPEC §5), the same line the full handler writes.</summary>
-    private async ValueTask WriteAnswerAsync(int status, string reason)
+    /// <summary>The ingress's own answer (SPEC §5), the same line the full handler writes, for the next send.</summary>
+    private void WriteAnswer(int status, string reason)
     {
         var body = ErrorResponse.Body(reason);
         var connection = ClosesAfterResponse ? "Connection: close\r\n" : "";
@@ -463,7 +501,5 @@ internal sealed class FastPathConnection
         {
             HttpSyntax.Append(_output, body);
         }
-
-        await _output.SendAsync().ConfigureAwait(false);
     }
 }

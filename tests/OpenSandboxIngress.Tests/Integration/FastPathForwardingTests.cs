@@ -247,6 +247,28 @@ public sealed class FastPathForwardingTests
     }
 
     [Fact]
+    public async Task A_timeout_on_one_request_does_not_make_the_next_failure_on_the_connection_a_timeout()
+    {
+        // The sandbox never answers /slow; the second request goes to a port nobody listens on.
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(request.StartsWith("GET /slow", StringComparison.Ordinal) ? "" : Ok("-")));
+        await using var ingress = await InProcessIngress.StartAsync(
+            configure: options => options with { UpstreamResponseTimeout = TimeSpan.FromSeconds(1) },
+            manifests: new Dictionary<string, string> { ["box.yaml"] = Manifests.BatchSandbox("box") });
+        using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        await client.SendAsync(Get(backend.Port, "/slow"));
+        var slow = await client.ReadResponseAsync();
+        await client.SendAsync(Get(((IPEndPoint)closed.LocalEndPoint!).Port, "/next"));
+        var refused = await client.ReadResponseAsync();
+
+        Assert.StartsWith("HTTP/1.1 504 ", slow.Head);
+        Assert.StartsWith("HTTP/1.1 502 ", refused.Head);
+        Assert.Equal("OpenSandbox Ingress: sandbox box is unreachable\n", refused.Body);
+    }
+
+    [Fact]
     public async Task A_body_cut_short_by_the_sandbox_cuts_the_client_connection()
     {
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(
