@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath.Loop;
 
@@ -20,7 +21,7 @@ internal sealed unsafe class EventLoop : IDisposable
     private const ulong WakeData = ulong.MaxValue;
 
     private readonly int _epoll;
-    private readonly int _wakeFd;
+    private readonly SafeFileHandle _wakeFd;
     private readonly Thread _thread;
     private readonly ConcurrentQueue<(Action<object?> Action, object? State)> _posted = new();
     private readonly Stack<int> _freeSlots = new();
@@ -35,7 +36,7 @@ internal sealed unsafe class EventLoop : IDisposable
         Index = index;
         _epoll = LinuxSockets.CreateEpoll();
         _wakeFd = LinuxSockets.CreateEventFd();
-        LinuxSockets.Add(_epoll, _wakeFd, WakeData);
+        LinuxSockets.Add(_epoll, _wakeFd.DangerousGetHandle(), WakeData);
         _thread = new Thread(Run) { IsBackground = true, Name = $"fast path {index}" };
         _thread.Start();
     }
@@ -45,13 +46,16 @@ internal sealed unsafe class EventLoop : IDisposable
 
     public bool IsCurrentThread => Thread.CurrentThread == _thread;
 
-    /// <summary>Runs <paramref name="action"/> on the loop's thread, after the events it is handling now. Any thread.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> on the loop's thread, after the events it is handling now. Any thread. Once the
+    /// loop has stopped, nothing posted runs (the process is shutting down).
+    /// </summary>
     public void Post(Action<object?> action, object? state)
     {
         _posted.Enqueue((action, state));
         if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
         {
-            LinuxSockets.Signal(_wakeFd);
+            Wake();
         }
     }
 
@@ -102,7 +106,7 @@ internal sealed unsafe class EventLoop : IDisposable
     public void Dispose()
     {
         _stopping = true;
-        LinuxSockets.Signal(_wakeFd);
+        Wake();
         if (!IsCurrentThread)
         {
             _thread.Join();
@@ -138,8 +142,20 @@ internal sealed unsafe class EventLoop : IDisposable
             }
         }
 
-        LinuxSockets.Close(_wakeFd);
+        _wakeFd.Dispose();
         LinuxSockets.Close(_epoll);
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            LinuxSockets.Signal(_wakeFd);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The loop has stopped.
+        }
     }
 
     private void RunPosted()

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath.Loop;
 
@@ -43,7 +44,11 @@ internal static unsafe partial class LinuxSockets
 
     public static int CreateEpoll() => Check(epoll_create1(EPOLL_CLOEXEC));
 
-    public static int CreateEventFd() => Check(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    /// <summary>
+    /// A safe handle, unlike the other descriptors here: other threads write to it, and one that writes after the loop
+    /// has closed it must fail rather than write into whatever file reuses the number.
+    /// </summary>
+    public static SafeFileHandle CreateEventFd() => new(Check(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), ownsHandle: true);
 
     /// <summary>Edge-triggered interest in reading, writing and the peer closing.</summary>
     public static void Add(int epoll, nint fd, ulong data)
@@ -63,13 +68,14 @@ internal static unsafe partial class LinuxSockets
 
     public static ulong EventData(byte* events, int index) => *(ulong*)(events + (index * EventSize) + DataOffset);
 
-    public static void Signal(int eventFd)
+    /// <exception cref="ObjectDisposedException"><paramref name="eventFd"/> is closed.</exception>
+    public static void Signal(SafeFileHandle eventFd)
     {
         ulong one = 1;
         write(eventFd, &one, sizeof(ulong));
     }
 
-    public static void Drain(int eventFd)
+    public static void Drain(SafeFileHandle eventFd)
     {
         ulong count;
         read(eventFd, &count, sizeof(ulong));
@@ -142,10 +148,10 @@ internal static unsafe partial class LinuxSockets
     private static partial int eventfd(uint initial, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
-    private static partial nint read(int fd, ulong* value, nint length);
+    private static partial nint read(SafeFileHandle fd, ulong* value, nint length);
 
     [LibraryImport("libc", SetLastError = true)]
-    private static partial nint write(int fd, ulong* value, nint length);
+    private static partial nint write(SafeFileHandle fd, ulong* value, nint length);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int close(int fd);

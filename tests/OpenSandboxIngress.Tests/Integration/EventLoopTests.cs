@@ -57,6 +57,22 @@ public sealed class EventLoopTests : IDisposable
     }
 
     [Fact]
+    public void Posting_to_a_stopped_loop_runs_nothing_and_does_not_throw()
+    {
+        var stopped = new EventLoop(1);
+        stopped.Dispose();
+        var ran = false;
+
+        for (var i = 0; i < 3; i++)
+        {
+            stopped.Post(_ => ran = true, null);
+        }
+
+        stopped.Dispose();
+        Assert.False(ran);
+    }
+
+    [Fact]
     public async Task A_receive_waits_for_bytes_and_completes_on_the_loop_thread()
     {
         var (peer, socket) = await ConnectedPairAsync();
