@@ -189,6 +189,35 @@ public sealed class EventLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task Connecting_over_IPv6_reaches_a_listener()
+    {
+        using var listener = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        }
+        catch (SocketException)
+        {
+            Assert.Skip("no IPv6 loopback on this machine");
+        }
+
+        listener.Listen();
+        var accepted = listener.AcceptAsync(Cancel).AsTask();
+        await OnLoopAsync(async () =>
+        {
+            using var socket = new LoopSocket(new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp), _loop);
+            await socket.ConnectAsync((IPEndPoint)listener.LocalEndPoint!);
+            await socket.SendAsync("6"u8.ToArray());
+            return 0;
+        });
+
+        using var server = await accepted.WaitAsync(Deadline, Cancel);
+        var buffer = new byte[1];
+        Assert.Equal(1, await server.ReceiveAsync(buffer, Cancel));
+        Assert.Equal((byte)'6', buffer[0]);
+    }
+
+    [Fact]
     public async Task Disposing_from_another_thread_fails_the_pending_receive()
     {
         var (_, socket) = await ConnectedPairAsync();
