@@ -58,9 +58,9 @@ internal sealed class FastPathConnection
         _output = new ClientOutput(socket);
         _requestHeader = _request.Values;
         _flush = FlushAsync;
-        if (socket.RemoteEndPoint is IPEndPoint remote)
+        if (socket.RemoteAddress is { } remote)
         {
-            _clientAddress = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
+            _clientAddress = remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote;
             _clientText = _clientAddress.ToString();
         }
     }
@@ -121,8 +121,7 @@ internal sealed class FastPathConnection
 
         if (next == Next.Kestrel)
         {
-            var socket = _socket.Detach();
-            if (!_listener.TryHandOver(socket, _input.AsSpan(_start, _end - _start)))
+            if (_socket.Detach() is { } socket && !_listener.TryHandOver(socket, _input.AsSpan(_start, _end - _start)))
             {
                 socket.Dispose();
             }

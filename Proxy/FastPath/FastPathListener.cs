@@ -22,7 +22,8 @@ internal sealed partial class FastPathListener : IConnectionListener
     private readonly SocketConnectionContextFactory _kestrelConnections;
     private readonly ILogger _logger;
     private readonly Channel<ConnectionContext> _handedOver = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _acceptLoop;
+    private readonly LoopAcceptor[] _acceptors;
+    private Task? _stoppedAccepting;
     private Task _closingConnections = Task.CompletedTask;
     private volatile bool _unbinding;
 
@@ -33,7 +34,14 @@ internal sealed partial class FastPathListener : IConnectionListener
         _kestrelConnections = kestrelConnections;
         _logger = logger;
         EndPoint = listenSocket.LocalEndPoint!;
-        _acceptLoop = AcceptLoopAsync();
+        // Every event loop accepts from the socket: it must never block one of them when another took the connection.
+        listenSocket.Blocking = false;
+        var listener = listenSocket.SafeHandle.DangerousGetHandle();
+        _acceptors = [.. proxy.Loops.All.Select(loop => new LoopAcceptor(loop, listener, Serve, errno => LogAcceptFailed(LinuxSockets.Error(errno).SocketErrorCode)))];
+        foreach (var acceptor in _acceptors)
+        {
+            acceptor.Loop.Post(static acceptor => ((LoopAcceptor)acceptor!).Start(), acceptor);
+        }
     }
 
     public EndPoint EndPoint { get; }
@@ -72,9 +80,7 @@ internal sealed partial class FastPathListener : IConnectionListener
     /// </summary>
     public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
-        _unbinding = true;
-        _listenSocket.Dispose();
-        await _acceptLoop.ConfigureAwait(false);
+        await StopAcceptingAsync().ConfigureAwait(false);
         _handedOver.Writer.TryComplete();
         _closingConnections = _proxy.Connections.CloseAllAsync(cancellationToken);
     }
@@ -82,8 +88,7 @@ internal sealed partial class FastPathListener : IConnectionListener
     /// <summary>Called by Kestrel once its own connections have closed: waits for the fast path's to do the same.</summary>
     public async ValueTask DisposeAsync()
     {
-        _unbinding = true;
-        _listenSocket.Dispose();
+        await StopAcceptingAsync().ConfigureAwait(false);
         _handedOver.Writer.TryComplete();
         await _closingConnections.ConfigureAwait(false);
         _kestrelConnections.Dispose();
@@ -145,57 +150,35 @@ internal sealed partial class FastPathListener : IConnectionListener
         return socket;
     }
 
-    private async Task AcceptLoopAsync()
-    {
-        while (true)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listenSocket.AcceptAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (_unbinding)
-            {
-                return;
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
-            {
-                // The client gave up before its connection was accepted.
-                continue;
-            }
-            catch (SocketException e)
-            {
-                // Out of file descriptors and the like: keep the port open and try again shortly.
-                LogAcceptFailed(e.SocketErrorCode);
-                await Task.Delay(AcceptRetryDelay).ConfigureAwait(false);
-                continue;
-            }
+    /// <summary>A connection one of the loops accepted, served on that loop's thread.</summary>
+    private void Serve(LoopSocket socket) => _ = new FastPathConnection(socket, _proxy, this).RunAsync();
 
-            Serve(socket);
+    /// <summary>Every loop stops accepting, then the listening socket closes (once, whoever asks first).</summary>
+    private Task StopAcceptingAsync()
+    {
+        _unbinding = true;
+        lock (_acceptors)
+        {
+            return _stoppedAccepting ??= StopAllAsync();
+        }
+
+        async Task StopAllAsync()
+        {
+            var stops = _acceptors.Select(acceptor =>
+            {
+                var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                acceptor.Loop.Post(static state =>
+                {
+                    var (acceptor, stopped) = ((LoopAcceptor, TaskCompletionSource))state!;
+                    acceptor.Stop();
+                    stopped.SetResult();
+                }, (acceptor, stopped));
+                return stopped.Task;
+            });
+            await Task.WhenAll(stops).ConfigureAwait(false);
+            _listenSocket.Dispose();
         }
     }
-
-    /// <summary>Starts serving <paramref name="socket"/> on the next event loop, on that loop's thread.</summary>
-    private void Serve(Socket socket)
-    {
-        var loop = _proxy.Loops.Next();
-        loop.Post(static state =>
-        {
-            var (socket, listener, loop) = ((Socket, FastPathListener, EventLoop))state!;
-            try
-            {
-                socket.NoDelay = true;
-                _ = new FastPathConnection(new LoopSocket(socket, loop), listener._proxy, listener).RunAsync();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                // Reset between accept and here.
-                socket.Dispose();
-            }
-        }, (socket, this, loop));
-    }
-
-    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Accepting a connection failed: {Error}")]
     private partial void LogAcceptFailed(SocketError error);

@@ -103,7 +103,7 @@ internal sealed class UpstreamPool : IDisposable
             SocketException? failure = null;
             foreach (var address in addresses)
             {
-                var socket = new LoopSocket(new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }, loop);
+                var socket = LoopSocket.CreateTcp(address.AddressFamily, loop);
                 // The timeout closes the socket, failing the pending connect; Dispose posts the close to the loop.
                 using var cancel = timeout.Token.Register(static s => ((LoopSocket)s!).Dispose(), socket);
                 try

@@ -25,7 +25,7 @@ internal sealed unsafe class EventLoop : IDisposable
     private readonly Thread _thread;
     private readonly ConcurrentQueue<(Action<object?> Action, object? State)> _posted = new();
     private readonly Stack<int> _freeSlots = new();
-    private LoopSocket?[] _sockets = new LoopSocket?[64];
+    private ILoopHandler?[] _handlers = new ILoopHandler?[64];
     private uint[] _generations = new uint[64];
     private int _usedSlots;
     private int _wakeRequested;
@@ -36,7 +36,7 @@ internal sealed unsafe class EventLoop : IDisposable
         Index = index;
         _epoll = LinuxSockets.CreateEpoll();
         _wakeFd = LinuxSockets.CreateEventFd();
-        LinuxSockets.Add(_epoll, _wakeFd.DangerousGetHandle(), WakeData);
+        LinuxSockets.Add(_epoll, _wakeFd.DangerousGetHandle(), WakeData, LinuxSockets.EPOLLIN | LinuxSockets.EPOLLET);
         _thread = new Thread(Run) { IsBackground = true, Name = $"fast path {index}" };
         _thread.Start();
     }
@@ -62,28 +62,28 @@ internal sealed unsafe class EventLoop : IDisposable
     /// <summary>Continues an async method on the loop's thread (at once when already there).</summary>
     public SwitchAwaitable SwitchTo() => new(this);
 
-    /// <summary>Adds a socket to the epoll set. Loop thread only.</summary>
+    /// <summary>Adds a descriptor to the epoll set, for <paramref name="events"/>. Loop thread only.</summary>
     /// <returns>The slot that events for it carry.</returns>
-    public int Register(LoopSocket socket)
+    public int Register(ILoopHandler handler, nint fd, uint events)
     {
         Debug.Assert(IsCurrentThread);
         if (!_freeSlots.TryPop(out var slot))
         {
-            if (_usedSlots == _sockets.Length)
+            if (_usedSlots == _handlers.Length)
             {
-                Array.Resize(ref _sockets, _sockets.Length * 2);
+                Array.Resize(ref _handlers, _handlers.Length * 2);
                 Array.Resize(ref _generations, _generations.Length * 2);
             }
 
             slot = _usedSlots++;
         }
 
-        _sockets[slot] = socket;
-        LinuxSockets.Add(_epoll, socket.Handle, ((ulong)_generations[slot] << 32) | (uint)slot);
+        _handlers[slot] = handler;
+        LinuxSockets.Add(_epoll, fd, ((ulong)_generations[slot] << 32) | (uint)slot, events);
         return slot;
     }
 
-    /// <summary>Takes a socket that stays open out of the epoll set; events already fetched for it are dropped. Loop thread only.</summary>
+    /// <summary>Takes a descriptor that stays open out of the epoll set; events already fetched for it are dropped. Loop thread only.</summary>
     public void Unregister(int slot, nint handle)
     {
         LinuxSockets.Remove(_epoll, handle);
@@ -91,13 +91,13 @@ internal sealed unsafe class EventLoop : IDisposable
     }
 
     /// <summary>
-    /// Frees the slot of a socket about to be closed (closing removes it from the epoll set, so no system call is
+    /// Frees the slot of a descriptor about to be closed (closing removes it from the epoll set, so no system call is
     /// spent on that); events already fetched for it are dropped. Loop thread only.
     /// </summary>
     public void Forget(int slot)
     {
         Debug.Assert(IsCurrentThread);
-        _sockets[slot] = null;
+        _handlers[slot] = null;
         _generations[slot]++;
         _freeSlots.Push(slot);
     }
@@ -135,9 +135,9 @@ internal sealed unsafe class EventLoop : IDisposable
                 }
 
                 var slot = (int)(uint)data;
-                if (_sockets[slot] is { } socket && _generations[slot] == (uint)(data >> 32))
+                if (_handlers[slot] is { } handler && _generations[slot] == (uint)(data >> 32))
                 {
-                    socket.OnEvents(LinuxSockets.EventFlags(events, i));
+                    handler.OnEvents(LinuxSockets.EventFlags(events, i));
                 }
             }
         }

@@ -7,14 +7,13 @@ using static OpenSandbox.Ingress.Proxy.FastPath.Loop.LinuxSockets;
 namespace OpenSandbox.Ingress.Proxy.FastPath.Loop;
 
 /// <summary>
-/// A non-blocking socket served by one <see cref="EventLoop"/>: an operation is tried at once and, when the kernel has
+/// A socket descriptor served by one <see cref="EventLoop"/>: an operation is tried at once and, when the kernel has
 /// nothing to give or no room, completes when epoll says it can (the continuation runs inline on the loop's thread).
-/// Operations start on the loop's thread, one receive and one send at a time; <see cref="Dispose"/> and
-/// <see cref="Shutdown"/> may come from any thread.
+/// Everything happens on the loop's thread, one receive and one send at a time, except <see cref="Dispose"/>, which
+/// may come from any thread. No .NET <see cref="Socket"/> is made unless the socket leaves the loop (<see cref="Detach"/>).
 /// </summary>
-internal sealed class LoopSocket : IDisposable
+internal sealed class LoopSocket : ILoopHandler, IDisposable
 {
-    private readonly Socket _socket;
     private readonly Operation _receive = new();
     private readonly Operation _send = new();
     private readonly int _slot;
@@ -35,20 +34,25 @@ internal sealed class LoopSocket : IDisposable
     private bool _connectPending;
     private bool _closed;
 
-    /// <summary>Takes <paramref name="socket"/> (never used with .NET's own asynchronous operations) onto <paramref name="loop"/>. Loop thread only.</summary>
-    public LoopSocket(Socket socket, EventLoop loop)
+    /// <summary>Takes the connected or connecting socket <paramref name="fd"/> (owned from now on) onto <paramref name="loop"/>. Loop thread only.</summary>
+    public LoopSocket(nint fd, EventLoop loop, IPAddress? remoteAddress = null)
     {
-        _socket = socket;
+        Handle = fd;
         Loop = loop;
-        Handle = socket.SafeHandle.DangerousGetHandle();
-        _slot = loop.Register(this);
+        RemoteAddress = remoteAddress;
+        _slot = loop.Register(this, fd, SocketEvents);
     }
 
     public EventLoop Loop { get; }
 
     public nint Handle { get; }
 
-    public EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
+    /// <summary>The peer's address, when the socket was accepted.</summary>
+    public IPAddress? RemoteAddress { get; }
+
+    /// <summary>A new TCP socket for <see cref="ConnectAsync"/>. Loop thread only.</summary>
+    /// <exception cref="SocketException">No descriptor to be had.</exception>
+    public static LoopSocket CreateTcp(AddressFamily family, EventLoop loop) => new(CreateTcpSocket(family), loop);
 
     /// <returns>Bytes received into <paramref name="buffer"/>; 0 when the peer has closed its side.</returns>
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer)
@@ -111,8 +115,6 @@ internal sealed class LoopSocket : IDisposable
     public ValueTask ConnectAsync(IPEndPoint endPoint)
     {
         Debug.Assert(Loop.IsCurrentThread && !_sendPending && !_connectPending);
-        // The one operation without a per-call "don't wait" flag.
-        _socket.Blocking = false;
         if (LinuxSockets.Connect(Handle, endPoint.Serialize()) == 0)
         {
             return default;
@@ -129,18 +131,15 @@ internal sealed class LoopSocket : IDisposable
     }
 
     /// <summary>Whether bytes or the peer's close are waiting (one system call).</summary>
-    public bool IsReadable() => _socket.Poll(0, SelectMode.SelectRead);
+    public bool IsReadable() => !_closed && LinuxSockets.IsReadable(Handle);
 
-    /// <summary>Ends both directions with a FIN; a pending receive then completes with 0. Any thread.</summary>
+    /// <summary>Ends both directions with a FIN; a pending receive then completes with 0.</summary>
     public void Shutdown()
     {
-        try
+        Debug.Assert(Loop.IsCurrentThread);
+        if (!_closed)
         {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already closed.
+            ShutdownBoth(Handle);
         }
     }
 
@@ -157,13 +156,26 @@ internal sealed class LoopSocket : IDisposable
         }
     }
 
-    /// <summary>Takes the open socket off the loop, for an owner that uses .NET's own socket operations. Loop thread, nothing pending.</summary>
-    public Socket Detach()
+    /// <summary>
+    /// Takes the open socket off the loop, as a .NET <see cref="Socket"/> for an owner that uses .NET's own socket
+    /// operations. Loop thread, nothing pending.
+    /// </summary>
+    /// <returns>Null when the socket has failed meanwhile (it is closed then).</returns>
+    public Socket? Detach()
     {
         Debug.Assert(Loop.IsCurrentThread && !_receivePending && !_sendPending && !_connectPending);
         _closed = true;
         Loop.Unregister(_slot, Handle);
-        return _socket;
+        var handle = new SafeSocketHandle(Handle, ownsHandle: true);
+        try
+        {
+            return new Socket(handle);
+        }
+        catch (SocketException)
+        {
+            handle.Dispose();
+            return null;
+        }
     }
 
     /// <summary>Epoll reported <paramref name="events"/> (edge-triggered): pending operations try again.</summary>
@@ -277,7 +289,7 @@ internal sealed class LoopSocket : IDisposable
         _closed = true;
         Loop.Forget(_slot);
         // Closing the descriptor takes it out of the epoll set.
-        _socket.Dispose();
+        LinuxSockets.Close(Handle);
         // Failed after the current work returns, so that the owner's continuation never runs inside its own call to Dispose.
         if (_receivePending)
         {

@@ -170,7 +170,7 @@ public sealed class EventLoopTests : IDisposable
         var accepted = _listener.AcceptAsync(Cancel).AsTask();
         await OnLoopAsync(async () =>
         {
-            var socket = new LoopSocket(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), _loop);
+            var socket = LoopSocket.CreateTcp(AddressFamily.InterNetwork, _loop);
             await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
             await socket.SendAsync("x"u8.ToArray());
             socket.Dispose();
@@ -181,7 +181,7 @@ public sealed class EventLoopTests : IDisposable
 
         var refused = await Assert.ThrowsAsync<SocketException>(() => OnLoopAsync(async () =>
         {
-            using var socket = new LoopSocket(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), _loop);
+            using var socket = LoopSocket.CreateTcp(AddressFamily.InterNetwork, _loop);
             await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, closedPort));
             return 0;
         }));
@@ -205,7 +205,7 @@ public sealed class EventLoopTests : IDisposable
         var accepted = listener.AcceptAsync(Cancel).AsTask();
         await OnLoopAsync(async () =>
         {
-            using var socket = new LoopSocket(new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp), _loop);
+            using var socket = LoopSocket.CreateTcp(AddressFamily.InterNetworkV6, _loop);
             await socket.ConnectAsync((IPEndPoint)listener.LocalEndPoint!);
             await socket.SendAsync("6"u8.ToArray());
             return 0;
@@ -232,7 +232,7 @@ public sealed class EventLoopTests : IDisposable
     public async Task A_detached_socket_works_with_dotnet_operations_and_the_loop_no_longer_sees_it()
     {
         var (peer, socket) = await ConnectedPairAsync();
-        using var detached = await OnLoopAsync(() => ValueTask.FromResult(socket.Detach()));
+        using var detached = await OnLoopAsync(() => ValueTask.FromResult(socket.Detach()!));
 
         await peer.SendAsync("after"u8.ToArray(), Cancel);
         var buffer = new byte[16];
@@ -252,8 +252,11 @@ public sealed class EventLoopTests : IDisposable
     {
         var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await peer.ConnectAsync(_listener.LocalEndPoint!, Cancel);
-        var accepted = await _listener.AcceptAsync(Cancel);
-        var socket = await OnLoopAsync(() => ValueTask.FromResult(new LoopSocket(accepted, _loop)));
+        // Accepted as the fast path accepts: a descriptor and the client's address.
+        var fd = LinuxSockets.Accept(_listener.SafeHandle.DangerousGetHandle(), out var client);
+        Assert.True(fd >= 0, $"accept4 failed: {LinuxSockets.Errno}");
+        Assert.Equal(IPAddress.Loopback, client);
+        var socket = await OnLoopAsync(() => ValueTask.FromResult(new LoopSocket(fd, _loop, client)));
         return (peer, socket);
     }
 
