@@ -21,6 +21,15 @@ fi
 [[ -x bin/opensandbox-ingress ]] || make build >/dev/null
 [[ -x "$OUT/wsload/WsLoad" ]] || dotnet publish bench/WsLoad -c Release -r linux-x64 -o "$OUT/wsload" >/dev/null
 
+# A server left on one of these ports (the backend listens with reuseport) would answer part of the load and spoil
+# every figure: refuse to measure rather than print a wrong table.
+for port in $BACKEND_PORT $NGINX_PROXY_PORT $INGRESS_PORT $INGRESS_10K_PORT $WS_BACKEND_PORT; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "bench: port $port on 127.0.0.1 is already taken (a server from an earlier run?); stop it first" >&2
+    exit 1
+  fi
+done
+
 work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
