@@ -37,7 +37,7 @@ internal sealed partial class FastPathListener : IConnectionListener
         // Every event loop accepts from the socket: it must never block one of them when another took the connection.
         listenSocket.Blocking = false;
         var listener = listenSocket.SafeHandle.DangerousGetHandle();
-        _acceptors = [.. proxy.Loops.All.Select(loop => new LoopAcceptor(loop, listener, Serve, errno => LogAcceptFailed(LinuxSockets.Error(errno).SocketErrorCode)))];
+        _acceptors = [.. proxy.Loops.All.Select(loop => new LoopAcceptor(loop, listener, Serve, LogAcceptFailed))];
         foreach (var acceptor in _acceptors)
         {
             acceptor.Loop.Post(static acceptor => ((LoopAcceptor)acceptor!).Start(), acceptor);

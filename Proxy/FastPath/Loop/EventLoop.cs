@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -63,6 +64,7 @@ internal sealed unsafe class EventLoop : IDisposable
     public SwitchAwaitable SwitchTo() => new(this);
 
     /// <summary>Adds a descriptor to the epoll set, for <paramref name="events"/>. Loop thread only.</summary>
+    /// <exception cref="SocketException">The epoll set cannot take it (out of kernel memory, or a descriptor limit).</exception>
     /// <returns>The slot that events for it carry.</returns>
     public int Register(ILoopHandler handler, nint fd, uint events)
     {
@@ -78,8 +80,17 @@ internal sealed unsafe class EventLoop : IDisposable
             slot = _usedSlots++;
         }
 
+        try
+        {
+            LinuxSockets.Add(_epoll, fd, ((ulong)_generations[slot] << 32) | (uint)slot, events);
+        }
+        catch (SocketException)
+        {
+            _freeSlots.Push(slot);
+            throw;
+        }
+
         _handlers[slot] = handler;
-        LinuxSockets.Add(_epoll, fd, ((ulong)_generations[slot] << 32) | (uint)slot, events);
         return slot;
     }
 

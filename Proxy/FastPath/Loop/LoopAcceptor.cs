@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using static OpenSandbox.Ingress.Proxy.FastPath.Loop.LinuxSockets;
 
 namespace OpenSandbox.Ingress.Proxy.FastPath.Loop;
@@ -7,7 +8,7 @@ namespace OpenSandbox.Ingress.Proxy.FastPath.Loop;
 /// wakes one loop per waiting connection (EPOLLEXCLUSIVE), as nginx's workers share a port, so a new connection costs
 /// no hand-over between threads. Everything here runs on the loop's thread.
 /// </summary>
-internal sealed class LoopAcceptor(EventLoop loop, nint listener, Action<LoopSocket> accepted, Action<int> failed) : ILoopHandler
+internal sealed class LoopAcceptor(EventLoop loop, nint listener, Action<LoopSocket> accepted, Action<SocketError> failed) : ILoopHandler
 {
     /// <summary>Then other events get their turn; the listening socket is level-triggered, so epoll reports the rest.</summary>
     private const int MaxPerEvent = 32;
@@ -43,7 +44,20 @@ internal sealed class LoopAcceptor(EventLoop loop, nint listener, Action<LoopSoc
             if (fd >= 0)
             {
                 DisableNagle(fd);
-                accepted(new LoopSocket(fd, loop, client));
+                LoopSocket socket;
+                try
+                {
+                    socket = new LoopSocket(fd, loop, client);
+                }
+                catch (SocketException e)
+                {
+                    // The epoll set could not take it (out of kernel memory): this connection closes, the loop goes on.
+                    Close(fd);
+                    failed(e.SocketErrorCode);
+                    continue;
+                }
+
+                accepted(socket);
                 continue;
             }
 
@@ -56,7 +70,7 @@ internal sealed class LoopAcceptor(EventLoop loop, nint listener, Action<LoopSoc
                     continue;
                 case var errno:
                     // Out of descriptors and the like: keep the port open and try again shortly.
-                    failed(errno);
+                    failed(Error(errno).SocketErrorCode);
                     StopListening();
                     _ = Task.Delay(PauseAfterFailure).ContinueWith(
                         static (_, acceptor) => ((LoopAcceptor)acceptor!).Loop.Post(static a => ((LoopAcceptor)a!).Start(), acceptor),

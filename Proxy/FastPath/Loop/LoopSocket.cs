@@ -52,7 +52,19 @@ internal sealed class LoopSocket : ILoopHandler, IDisposable
 
     /// <summary>A new TCP socket for <see cref="ConnectAsync"/>. Loop thread only.</summary>
     /// <exception cref="SocketException">No descriptor to be had.</exception>
-    public static LoopSocket CreateTcp(AddressFamily family, EventLoop loop) => new(CreateTcpSocket(family), loop);
+    public static LoopSocket CreateTcp(AddressFamily family, EventLoop loop)
+    {
+        var fd = CreateTcpSocket(family);
+        try
+        {
+            return new LoopSocket(fd, loop);
+        }
+        catch (SocketException)
+        {
+            LinuxSockets.Close(fd);
+            throw;
+        }
+    }
 
     /// <returns>Bytes received into <paramref name="buffer"/>; 0 when the peer has closed its side.</returns>
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer)
