@@ -65,7 +65,7 @@ internal static class IngressHost
             options.UpstreamResponseTimeout));
         services.AddHttpForwarder();
         services.AddSingleton(_ => new EventLoops(Environment.ProcessorCount));
-        services.AddSingleton(sp => new UpstreamPool(sp.GetRequiredService<EventLoops>().Count, options.UpstreamConnectTimeout,
+        services.AddSingleton(sp => new UpstreamPool(sp.GetRequiredService<EventLoops>().All.Count, options.UpstreamConnectTimeout,
             options.UpstreamPoolIdleTimeout));
         services.AddSingleton<OpenConnections>();
         services.AddSingleton(sp => new FastPathProxy(options, sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<RequestLog>(),

@@ -274,6 +274,8 @@ internal sealed class FastPathConnection
                 _upstream = upstream;
                 Arm(Phase.AwaitingResponse, _proxy.Options.UpstreamResponseTimeout ?? _proxy.Options.UpstreamIdleTimeout);
                 received = 0;
+                // Retried only if nothing came back on a reused connection, once, and not after the timeout.
+                var mayRetry = upstream.WasReused && attempt == 0;
                 var retry = false;
                 try
                 {
@@ -312,7 +314,7 @@ internal sealed class FastPathConnection
                         var count = await upstream.Socket.ReceiveAsync(upstream.Buffer.AsMemory(received)).ConfigureAwait(false);
                         if (count == 0)
                         {
-                            retry = received == 0 && upstream.WasReused && attempt == 0;
+                            retry = mayRetry && received == 0;
                             failure = retry ? null : "connection closed before a complete response head";
                             break;
                         }
@@ -323,7 +325,7 @@ internal sealed class FastPathConnection
                 catch (Exception e) when (e is SocketException or ObjectDisposedException)
                 {
                     // The response-headers timeout closes the sandbox connection under a pending read: never retried.
-                    retry = !_timedOut && received == 0 && upstream.WasReused && attempt == 0;
+                    retry = mayRetry && received == 0 && !_timedOut;
                     failure = retry ? null : _timedOut ? "no response head in time" : e.Message;
                 }
 
@@ -370,8 +372,6 @@ internal sealed class FastPathConnection
                 (complete, reusable) = (false, false);
             }
 
-            _phase = Phase.Idle;
-            Volatile.Write(ref _deadline, long.MaxValue);
             _upstream = null;
             if (complete && reusable)
             {

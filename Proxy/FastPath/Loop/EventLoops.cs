@@ -15,8 +15,6 @@ internal sealed class EventLoops : IDisposable
         }
     }
 
-    public int Count => _loops.Length;
-
     public IReadOnlyList<EventLoop> All => _loops;
 
     public EventLoop Next() => _loops[Interlocked.Increment(ref _next) % (uint)_loops.Length];

@@ -96,8 +96,6 @@ internal static unsafe partial class LinuxSockets
         read(eventFd, &count, sizeof(ulong));
     }
 
-    public static void Close(int fd) => close(fd);
-
     public static void Close(nint fd) => close((int)fd);
 
     /// <summary>A connection waiting on a non-blocking listening socket, with the client's address.</summary>
