@@ -2,10 +2,8 @@ using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Hosting;
 
 // Socket completions run their continuation on the thread that polled them, not on a thread-pool thread: the request
-// path never blocks, and the hop cost a third of the CPU per proxied request (README, Performance). This covers the
-// connections .NET's socket engine serves (accepts, Kestrel's: handed-over requests, WebSockets, h2c); the fast path's
-// own event loops run continuations inline anyway. Read once, when the first socket is created, so it is set before
-// anything else; an operator's own setting (0) wins.
+// path never blocks, and the hop costs CPU on every read (README, Performance). Read once, when the first socket is
+// created, so it is set before anything else; an operator's own setting (0) wins.
 const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
 {

@@ -1,20 +1,16 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.Proxy;
-using OpenSandbox.Ingress.Proxy.FastPath;
-using OpenSandbox.Ingress.Proxy.FastPath.Loop;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Sandbox.Files;
@@ -43,8 +39,8 @@ internal static class IngressHost
 
         ConfigureLogging(builder.Logging, options.LogLevel);
         builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, options));
-        // Continuations of socket reads run where the read completed instead of hopping to another thread: with the
-        // fast path's short, non-blocking steps that hop was a third of the CPU per request (README, Performance).
+        // Continuations of socket reads run where the read completed instead of hopping to another thread
+        // (README, Performance): the request path never blocks.
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
 
         // 1. What requests are answered from: the cache and its source.
@@ -64,33 +60,27 @@ internal static class IngressHost
         services.AddSingleton(_ => new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout, options.UpstreamPoolIdleTimeout,
             options.UpstreamResponseTimeout));
         services.AddHttpForwarder();
-        services.AddSingleton(_ => new EventLoops(Environment.ProcessorCount));
-        services.AddSingleton(sp => new UpstreamPool(sp.GetRequiredService<EventLoops>().All.Count, options.UpstreamConnectTimeout,
-            options.UpstreamPoolIdleTimeout));
-        services.AddSingleton<OpenConnections>();
-        services.AddSingleton(sp => new FastPathProxy(options, sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<RequestLog>(),
-            sp.GetRequiredService<IngressMetrics>(), sp.GetRequiredService<EventLoops>(), sp.GetRequiredService<UpstreamPool>(),
-            sp.GetRequiredService<OpenConnections>(), sp.GetRequiredService<ILogger<FastPathProxy>>()));
-        // Binds the main port only (FastPathEndPoint); Kestrel's socket transport keeps the others.
-        services.AddSingleton<IConnectionListenerFactory>(sp => new FastPathListenerFactory(sp.GetRequiredService<FastPathProxy>(),
-            sp.GetRequiredService<IOptions<SocketTransportOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         AddRenewIntents(services, options.RenewIntent);
         AddMetrics(services, options);
         AddAccessLog(services, options.LogLevel);
         AddShutdown(services, options);
+        services.AddSingleton(sp => new StatusProbe(sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<DrainState>()));
         services.AddSingleton(sp => new IngressRequestHandler(sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<IHttpForwarder>(),
             sp.GetRequiredService<UpstreamClient>(), sp.GetRequiredService<RequestLog>(), sp.GetRequiredService<IngressMetrics>(),
-            sp.GetRequiredService<DrainState>(), sp.GetRequiredService<WebSocketDrain>(), sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
+            sp.GetRequiredService<WebSocketDrain>(), sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
         overrideServices?.Invoke(services);
 
-        // 3. The pipeline: the metrics listener, then every other request to the one handler.
+        // 3. The endpoints: the metrics listener branches off first; on the proxy listeners the status probe, and every
+        //    other method and path to the proxy (SPEC §3).
         var app = builder.Build();
         if (options.MetricsPort is { } metricsPort)
         {
             MetricsEndpoint.Map(app, metricsPort);
         }
 
-        app.Run(app.Services.GetRequiredService<IngressRequestHandler>().HandleAsync);
+        var probe = app.Services.GetRequiredService<StatusProbe>();
+        app.MapMethods(StatusProbe.Path, [HttpMethods.Get, HttpMethods.Head], () => probe.Answer());
+        app.Map("/{**target}", app.Services.GetRequiredService<IngressRequestHandler>().HandleAsync);
         return app;
     }
 
@@ -108,9 +98,7 @@ internal static class IngressHost
         kestrel.Limits.MaxRequestHeadersTotalSize = options.MaxRequestHeaderKiB * 1024;
         kestrel.Limits.MaxRequestLineSize = options.MaxRequestHeaderKiB * 1024;
         kestrel.Limits.Http2.MaxRequestHeaderFieldSize = options.MaxRequestHeaderKiB * 1024;
-        var any = options.ListenAddress == IngressOptions.AnyAddress;
-        var mainAddress = any ? new IPEndPoint(IPAddress.IPv6Any, options.Port) : new IPEndPoint(IPAddress.Parse(options.ListenAddress), options.Port);
-        kestrel.Listen(new FastPathEndPoint(mainAddress, any), listen => listen.Protocols = HttpProtocols.Http1);
+        Listen(kestrel, options.ListenAddress, options.Port, HttpProtocols.Http1);
         if (options.H2cPort is { } h2cPort)
         {
             // Kestrel speaks HTTP/2 in clear text only with prior knowledge, on an HTTP/2-only endpoint.

@@ -7,7 +7,7 @@ namespace OpenSandbox.Ingress.Hosting;
 /// <summary>
 /// What happens on SIGTERM/SIGINT (SPEC §12), in order: <c>/status.ok</c> turns 503 at once; the ingress keeps accepting
 /// for <c>--shutdown-delay</c> (Kubernetes removes a terminating pod from Service endpoints asynchronously); then the
-/// listeners (the fast path's and Kestrel's) stop accepting and drain; one second before the host stops waiting, open WebSockets get a 1001 close. The host
+/// listeners stop accepting and drain; one second before the host stops waiting, open WebSockets get a 1001 close. The host
 /// calls <see cref="StoppingAsync"/> on every lifecycle service before it stops any, the web server included.
 /// </summary>
 internal sealed partial class ShutdownSequence(

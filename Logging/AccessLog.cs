@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Logging;
 
@@ -147,7 +148,7 @@ internal sealed class AccessLog : IAsyncDisposable
 
         public void Format(in AccessLogEntry entry, IBufferWriter<byte> output)
         {
-            var client = entry.Client is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : entry.Client;
+            var client = ClientAddress.Normalize(entry.Client);
             var clientText = client is null ? "-" : client.ToString();
             var target = entry.Target ?? "-";
             output.Write("{\"Timestamp\":\""u8);

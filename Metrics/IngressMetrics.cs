@@ -16,8 +16,6 @@ internal sealed class IngressMetrics : IDisposable
 {
     public const string MeterName = "OpenSandbox.Ingress";
 
-    private static readonly KeyValuePair<string, object?> FastHandler = new("handler", "fast");
-    private static readonly KeyValuePair<string, object?> FullHandler = new("handler", "full");
     private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
     private readonly Meter _meter = new(MeterName, BuildInfo.Version);
@@ -33,7 +31,7 @@ internal sealed class IngressMetrics : IDisposable
     public IngressMetrics(RoutingMode mode, SandboxDirectory directory, RenewIntentCounters renewIntents, AccessLog? accessLog)
     {
         _mode = new("mode", mode == RoutingMode.Uri ? "uri" : "header");
-        _requests = _meter.CreateCounter<long>("opensandbox_ingress_requests", description: "Requests handled, by routing mode, status class and handler (fast path or full).");
+        _requests = _meter.CreateCounter<long>("opensandbox_ingress_requests", description: "Requests handled, by routing mode and status class.");
         _duration = _meter.CreateHistogram<double>("opensandbox_ingress_request_duration", unit: "s",
             description: "Time from request start to the end of the response (or tunnel).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
@@ -61,11 +59,10 @@ internal sealed class IngressMetrics : IDisposable
             new KeyValuePair<string, object?>("runtime", BuildInfo.Runtime)), description: "Build information; the value is always 1.");
     }
 
-    /// <param name="fastPath">Forwarded by the HTTP/1.1 fast path (label <c>handler="fast"</c>) rather than the full handler.</param>
-    public void RequestCompleted(int statusCode, TimeSpan duration, bool fastPath)
+    public void RequestCompleted(int statusCode, TimeSpan duration)
     {
         var statusClass = statusCode is >= 100 and < 600 ? StatusClasses[(statusCode / 100) - 1] : "other";
-        var tags = new TagList { _mode, { "status_class", statusClass }, fastPath ? FastHandler : FullHandler };
+        var tags = new TagList { _mode, { "status_class", statusClass } };
         _requests.Add(1, tags);
         _duration.Record(duration.TotalSeconds, tags);
     }

@@ -3,11 +3,17 @@ using Microsoft.AspNetCore.Http;
 
 namespace OpenSandbox.Ingress.Proxy;
 
-/// <summary>The ingress's own answers: <c>text/plain</c>, one line, <c>OpenSandbox Ingress: reason</c> (SPEC §5).</summary>
-internal static class ErrorResponse
+/// <summary>
+/// Every answer the ingress gives itself: <c>text/plain</c>, one line, <c>OpenSandbox Ingress: reason</c> (SPEC §5).
+/// The status endpoint returns it as a result; the proxy writes it directly.
+/// </summary>
+internal sealed class ErrorResponse(int statusCode, string reason) : IResult
 {
+    public const string ContentType = "text/plain; charset=utf-8";
     private const string Prefix = "OpenSandbox Ingress: ";
     private const int MaxReasonLength = 512;
+
+    public Task ExecuteAsync(HttpContext httpContext) => WriteAsync(httpContext, statusCode, reason);
 
     public static Task WriteAsync(HttpContext context, int statusCode, string reason)
     {
@@ -19,15 +25,10 @@ internal static class ErrorResponse
 
         response.StatusCode = statusCode;
         response.ContentType = ContentType;
-        var body = Body(reason);
+        var body = Encoding.UTF8.GetBytes(Prefix + OneLine(reason) + "\n");
         response.ContentLength = body.Length;
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body).AsTask();
     }
-
-    public const string ContentType = "text/plain; charset=utf-8";
-
-    /// <summary>The response body for a reason; the fast path writes it too.</summary>
-    public static byte[] Body(string reason) => Encoding.UTF8.GetBytes(Prefix + OneLine(reason) + "\n");
 
     /// <summary>Reasons may quote client input: keep them one short line of printable characters.</summary>
     private static string OneLine(string reason)

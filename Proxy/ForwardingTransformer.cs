@@ -1,6 +1,7 @@
-using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+using OpenSandbox.Ingress.Sandbox;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace OpenSandbox.Ingress.Proxy;
@@ -8,9 +9,9 @@ namespace OpenSandbox.Ingress.Proxy;
 /// <summary>
 /// Header and URI rules of SPEC §7 for one request: the target path kept byte for byte, the routing and
 /// secure-access headers removed, Host set to the target, X-Forwarded-* written, and the ingress mark on
-/// the response. YARP's base transformer already drops hop-by-hop headers.
+/// the response. YARP's base transformer copies the headers and drops the hop-by-hop ones.
 /// </summary>
-internal sealed class ForwardingTransformer(string pathAndQuery, string? forwardedPrefix) : HttpTransformer
+internal sealed class ForwardingTransformer(SandboxDestination destination, string pathAndQuery, string? forwardedPrefix) : HttpTransformer
 {
     private static readonly UriCreationOptions VerbatimPath = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
@@ -19,15 +20,15 @@ internal sealed class ForwardingTransformer(string pathAndQuery, string? forward
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
 
-        // "http://endpoint:port" + the path as received: no decoding, no dot-segment removal.
-        proxyRequest.RequestUri = new Uri(destinationPrefix + pathAndQuery, in VerbatimPath);
+        // The path as received: no decoding, no dot-segment removal.
+        proxyRequest.RequestUri = new Uri(destination.Prefix + pathAndQuery, in VerbatimPath);
 
         var headers = proxyRequest.Headers;
         headers.Remove(IngressHeaders.IngressTo);
         headers.Remove(IngressHeaders.LegacyIngress);
         headers.Remove(IngressHeaders.SecureAccess);
         headers.Remove(IngressHeaders.AccessRenew);
-        headers.Host = destinationPrefix["http://".Length..];
+        headers.Host = destination.Authority;
 
         AppendForwardedFor(httpContext, headers);
         var request = httpContext.Request;
@@ -36,9 +37,20 @@ internal sealed class ForwardingTransformer(string pathAndQuery, string? forward
         SetOrRemove(headers, IngressHeaders.ForwardedPrefix, forwardedPrefix);
     }
 
+    /// <summary>Why the sandbox's response was not passed on (the handler answers 502); null when it was.</summary>
+    public string? RefusedResponse { get; private set; }
+
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse,
         CancellationToken cancellationToken)
     {
+        // A response framed two ways is a sign of smuggling (RFC 9112 §6.3); the sandbox's answer is not trusted.
+        if (proxyResponse?.Content is { } content && proxyResponse.Headers.NonValidated.Contains(HeaderNames.TransferEncoding)
+            && content.Headers.NonValidated.Contains(HeaderNames.ContentLength))
+        {
+            RefusedResponse = "response has both Content-Length and Transfer-Encoding";
+            return false;
+        }
+
         var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
         if (proxyResponse is not null)
         {
@@ -48,18 +60,12 @@ internal sealed class ForwardingTransformer(string pathAndQuery, string? forward
         return proceed;
     }
 
-    /// <summary>Appends the client address to whatever chain the client sent (SPEC §7); IPv4-mapped addresses as plain IPv4.</summary>
+    /// <summary>Appends the client address to whatever chain the client sent (SPEC §7).</summary>
     private static void AppendForwardedFor(HttpContext httpContext, HttpRequestHeaders headers)
     {
-        var remote = httpContext.Connection.RemoteIpAddress;
-        if (remote is null)
+        if (ClientAddress.Normalize(httpContext.Connection.RemoteIpAddress) is not { } remote)
         {
             return;
-        }
-
-        if (remote.IsIPv4MappedToIPv6)
-        {
-            remote = remote.MapToIPv4();
         }
 
         var client = remote.ToString();

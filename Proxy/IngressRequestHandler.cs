@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
-using OpenSandbox.Ingress.Hosting;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
 using Yarp.ReverseProxy.Forwarder;
@@ -10,8 +9,8 @@ using Yarp.ReverseProxy.Forwarder;
 namespace OpenSandbox.Ingress.Proxy;
 
 /// <summary>
-/// The full request path (SPEC §3–§8) for what the fast path leaves to Kestrel: health probe, routing decision,
-/// forward through YARP, request log. Everything before the forward is answered from memory.
+/// Every request that is not the status probe (SPEC §4–§8): routing decision from memory, forward through YARP and
+/// the one shared <see cref="HttpMessageInvoker"/>, request log.
 /// </summary>
 internal sealed partial class IngressRequestHandler(
     RequestRouter router,
@@ -19,66 +18,50 @@ internal sealed partial class IngressRequestHandler(
     UpstreamClient upstream,
     RequestLog requestLog,
     IngressMetrics metrics,
-    DrainState drain,
     WebSocketDrain webSockets,
     ILogger<IngressRequestHandler> logger)
 {
-    public const string StatusPath = "/status.ok";
-
-    public Task HandleAsync(HttpContext context)
-    {
-        var request = context.Request;
-        if (request.Path.Value == StatusPath && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
-        {
-            return drain.IsDraining ? ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "draining")
-                : router.IsSynced ? WritePlainAsync(context, StatusCodes.Status200OK, "OK")
-                : ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "cache not synced");
-        }
-
-        return ProxyAndLogAsync(context);
-    }
-
-    private async Task ProxyAndLogAsync(HttpContext context)
+    public async Task HandleAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
         var target = await ProxyAsync(context).ConfigureAwait(false);
         var request = context.Request;
         requestLog.Completed(request.Method, request.Path.Value ?? "/", target, context.Response.StatusCode, Stopwatch.GetElapsedTime(started),
-            context.Connection.RemoteIpAddress, fastPath: false);
+            context.Connection.RemoteIpAddress);
     }
 
     /// <returns>The destination the request was sent to, or null when the ingress answered itself.</returns>
     private async Task<string?> ProxyAsync(HttpContext context)
     {
         // 1. The ingress is no forward proxy; HTTP/2 extended CONNECT (WebSocket) is the one CONNECT it takes.
-        if (HttpMethods.IsConnect(context.Request.Method) && context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect != true)
+        var request = context.Request;
+        if (HttpMethods.IsConnect(request.Method) && context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect != true)
         {
             await ErrorResponse.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "CONNECT is not supported").ConfigureAwait(false);
             return null;
         }
 
         // 2. Route, sandbox and access, from memory.
-        var headers = context.Request.Headers;
-        var decision = router.Decide(RouteReader.OriginFormTarget(context), name => headers[name]);
-        if (!decision.IsForward)
+        var decision = router.Decide(RouteReader.OriginFormTarget(context), request.Headers);
+        if (decision.Destination is not { } destination)
         {
             await ErrorResponse.WriteAsync(context, decision.Status, decision.Reason!).ConfigureAwait(false);
             return null;
         }
 
-        // 3. Forward (the routing decision has queued the renew intent).
-        var destination = decision.Destination!;
-        var transformer = new ForwardingTransformer(decision.PathAndQuery!, decision.ForwardedPrefix);
+        // 3. An upgrade is tracked so that shutdown can close it cleanly.
         var upgrade = webSockets.TryTrack(context);
         if (upgrade)
         {
             metrics.WebSocketOpened();
         }
 
+        // 4. Forward (the routing decision has queued the renew intent).
+        var transformer = new ForwardingTransformer(destination, decision.PathAndQuery!, decision.ForwardedPrefix);
         ForwarderError error;
         try
         {
-            error = await forwarder.SendAsync(context, destination, upstream.Invoker, upstream.RequestConfig, transformer).ConfigureAwait(false);
+            error = await forwarder.SendAsync(context, destination.Prefix, upstream.Invoker, upstream.RequestConfig, transformer).ConfigureAwait(false);
         }
         finally
         {
@@ -88,12 +71,19 @@ internal sealed partial class IngressRequestHandler(
             }
         }
 
+        // 5. A failure before the response started is answered here; after that the connection is cut.
+        var sandboxId = decision.Route!.SandboxId;
         if (error != ForwarderError.None)
         {
-            await ReportForwardingErrorAsync(context, error, decision.Route!.SandboxId).ConfigureAwait(false);
+            await ReportForwardingErrorAsync(context, error, sandboxId).ConfigureAwait(false);
+        }
+        else if (transformer.RefusedResponse is { } refusal)
+        {
+            LogForwardingFailed(sandboxId, ForwarderError.ResponseHeaders, refusal);
+            await ErrorResponse.WriteAsync(context, StatusCodes.Status502BadGateway, $"sandbox {sandboxId} is unreachable").ConfigureAwait(false);
         }
 
-        return destination;
+        return destination.Prefix;
     }
 
     private async Task ReportForwardingErrorAsync(HttpContext context, ForwarderError error, string sandboxId)
@@ -121,14 +111,6 @@ internal sealed partial class IngressRequestHandler(
             ? $"sandbox {sandboxId} did not answer in time"
             : $"sandbox {sandboxId} is unreachable";
         await ErrorResponse.WriteAsync(context, status, reason).ConfigureAwait(false);
-    }
-
-    private static Task WritePlainAsync(HttpContext context, int statusCode, string body)
-    {
-        context.Response.StatusCode = statusCode;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        context.Response.ContentLength = body.Length;
-        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync(body);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to sandbox {SandboxId} failed: {Error} {Detail}")]

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Primitives;
 using OpenSandbox.Ingress.Configuration;
 
 namespace OpenSandbox.Ingress.Proxy;
@@ -9,15 +8,14 @@ namespace OpenSandbox.Ingress.Proxy;
 internal sealed class RouteReader(RoutingMode mode)
 {
     /// <param name="pathAndQuery">The origin-form request target, as received.</param>
-    /// <param name="header">Every value of one request header, by name.</param>
-    public RouteParseResult Read(string pathAndQuery, Func<string, StringValues> header) =>
-        mode == RoutingMode.Uri ? PathRouteParser.Parse(pathAndQuery) : ReadFromHeaders(header, pathAndQuery);
+    public RouteParseResult Read(string pathAndQuery, IHeaderDictionary headers) =>
+        mode == RoutingMode.Uri ? PathRouteParser.Parse(pathAndQuery) : ReadFromHeaders(headers, pathAndQuery);
 
-    private static RouteParseResult ReadFromHeaders(Func<string, StringValues> header, string pathAndQuery)
+    private static RouteParseResult ReadFromHeaders(IHeaderDictionary headers, string pathAndQuery)
     {
         foreach (var name in (ReadOnlySpan<string>)[IngressHeaders.IngressTo, IngressHeaders.LegacyIngress])
         {
-            var values = header(name);
+            var values = headers[name];
             if (values.Count > 1)
             {
                 return RouteParseResult.Fail($"more than one {name} header");
@@ -29,7 +27,7 @@ internal sealed class RouteReader(RoutingMode mode)
             }
         }
 
-        var host = header(IngressHeaders.Host);
+        var host = headers.Host;
         if (host.Count > 1)
         {
             return RouteParseResult.Fail("more than one Host header");

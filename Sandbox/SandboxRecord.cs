@@ -10,11 +10,8 @@ namespace OpenSandbox.Ingress.Sandbox;
 internal sealed record SandboxRecord(string Namespace, string Name, string? Endpoint, string? AccessToken, string? NotReadyReason,
     bool NormalizedIds = false)
 {
-    /// <summary><c>http://endpoint</c>, IPv6 literals bracketed: the port is appended per request.</summary>
-    public string? DestinationBase { get; } = Endpoint is null ? null : "http://" + BracketIPv6(Endpoint);
+    /// <summary>The endpoint to forward to; null when there is none.</summary>
+    public SandboxAddress? Address { get; } = Endpoint is null ? null : new SandboxAddress(Endpoint);
 
     public bool RequiresSecureAccess => AccessToken is not null;
-
-    private static string BracketIPv6(string endpoint) =>
-        endpoint.Contains(':', StringComparison.Ordinal) && !endpoint.StartsWith('[') ? $"[{endpoint}]" : endpoint;
 }

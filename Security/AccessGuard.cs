@@ -13,15 +13,14 @@ namespace OpenSandbox.Ingress.Security;
 /// </summary>
 internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time)
 {
-    /// <param name="header">Every value of one request header, by name.</param>
-    public AccessDecision Check(string? accessToken, SandboxRoute route, Func<string, StringValues> header)
+    public AccessDecision Check(string? accessToken, SandboxRoute route, IHeaderDictionary headers)
     {
         if (accessToken is null)
         {
             return AccessDecision.Allow(readSigned: false);
         }
 
-        var presented = header(IngressHeaders.SecureAccess);
+        var presented = headers[IngressHeaders.SecureAccess];
         if (presented.Count > 0)
         {
             // URI mode strips a signed-shaped prefix even when the header, not the signature, authorised the request.

@@ -34,7 +34,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
         await _backend.DisposeAsync();
     }
 
-    /// <param name="http10">HTTP/1.0 is not the fast path's: the full handler answers.</param>
+    /// <param name="http10">An HTTP/1.0 request, counted with the others.</param>
     private async Task<HttpStatusCode> SendAsync(string routingKey, bool http10 = false)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_ingress.BaseAddress, "/metrics"));
@@ -103,12 +103,11 @@ public sealed partial class MetricsTests : IAsyncLifetime
 
         var metrics = await ScrapeAsync();
 
-        // Plain HTTP/1.1 requests take the fast path, whatever their outcome; the HTTP/1.0 one the full handler.
-        Assert.Equal(3, metrics["opensandbox_ingress_requests_total{handler=\"fast\",mode=\"header\",status_class=\"2xx\"}"]);
-        Assert.Equal(1, metrics["opensandbox_ingress_requests_total{handler=\"full\",mode=\"header\",status_class=\"2xx\"}"]);
-        Assert.Equal(3, metrics["opensandbox_ingress_requests_total{handler=\"fast\",mode=\"header\",status_class=\"4xx\"}"]);
-        Assert.Equal(1, metrics["opensandbox_ingress_requests_total{handler=\"fast\",mode=\"header\",status_class=\"5xx\"}"]);
-        Assert.Equal(3, metrics["opensandbox_ingress_request_duration_seconds_count{handler=\"fast\",mode=\"header\",status_class=\"2xx\"}"]);
+        Assert.Equal(4, metrics["opensandbox_ingress_requests_total{mode=\"header\",status_class=\"2xx\"}"]);
+        Assert.Equal(3, metrics["opensandbox_ingress_requests_total{mode=\"header\",status_class=\"4xx\"}"]);
+        Assert.Equal(1, metrics["opensandbox_ingress_requests_total{mode=\"header\",status_class=\"5xx\"}"]);
+        Assert.Equal(4, metrics["opensandbox_ingress_request_duration_seconds_count{mode=\"header\",status_class=\"2xx\"}"]);
+        Assert.DoesNotContain(metrics.Keys, k => k.Contains("handler=", StringComparison.Ordinal));
         Assert.Equal(1, metrics["opensandbox_ingress_upstream_connect_failures_total{}"]);
         Assert.Equal(2, metrics["opensandbox_ingress_sandboxes{}"]);
         Assert.Equal(1, metrics["opensandbox_ingress_cache_synced{}"]);

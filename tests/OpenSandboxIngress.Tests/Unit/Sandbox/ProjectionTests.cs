@@ -22,7 +22,7 @@ public sealed class ProjectionTests
 
         Assert.Null(record.NotReadyReason);
         Assert.Equal("10.0.0.7", record.Endpoint);
-        Assert.Equal("http://10.0.0.7", record.DestinationBase);
+        Assert.Equal("http://10.0.0.7:8080", record.Address!.At(8080).Prefix);
         Assert.Equal(("ns", "b"), (record.Namespace, record.Name));
         Assert.False(record.RequiresSecureAccess);
     }
@@ -60,7 +60,7 @@ public sealed class ProjectionTests
     {
         var record = SandboxProjection.TryProject(Parse(Batch("""{"sandbox.opensandbox.io/endpoints":"[\"fd00::7\"]"}""")), null, out _)!;
 
-        Assert.Equal("http://[fd00::7]", record.DestinationBase);
+        Assert.Equal("[fd00::7]:8080", record.Address!.At(8080).Authority);
     }
 
     [Theory]

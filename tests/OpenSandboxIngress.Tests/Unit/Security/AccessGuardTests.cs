@@ -22,11 +22,8 @@ public sealed class AccessGuardTests
     private static SandboxRoute Signed(string expires = "x2qxvk", string? signature = null) =>
         new("my-sandbox", 9000, "/", Signature: new RouteSignature(expires, signature ?? "8e1e06e3a"));
 
-    private static Func<string, StringValues> Headers(params string[] secureAccessValues)
-    {
-        var headers = secureAccessValues.Length == 0 ? new HeaderDictionary() : new HeaderDictionary { [IngressHeaders.SecureAccess] = secureAccessValues };
-        return name => headers[name];
-    }
+    private static HeaderDictionary Headers(params string[] secureAccessValues) =>
+        secureAccessValues.Length == 0 ? new HeaderDictionary() : new HeaderDictionary { [IngressHeaders.SecureAccess] = secureAccessValues };
 
     [Fact]
     public void Sandbox_without_token_is_open_whatever_the_request_carries() =>
