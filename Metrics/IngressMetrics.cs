@@ -10,36 +10,43 @@ namespace OpenSandbox.Ingress.Metrics;
 
 /// <summary>
 /// Every metric the ingress exports, on one <see cref="Meter"/>. No instrument has a per-sandbox label: with thousands
-/// of sandboxes that would be thousands of series.
+/// of sandboxes that would be thousands of series. Counts are plain fields read by observable instruments, so every
+/// family (each status class included) is exported from start-up with 0, and dashboards and <c>rate()</c> alerts have
+/// something to read on a quiet ingress. Only the duration histogram appears with the first request: a histogram has
+/// no zero reading.
 /// </summary>
 internal sealed class IngressMetrics : IDisposable
 {
     public const string MeterName = "OpenSandbox.Ingress";
 
-    private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+    private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
 
     private readonly Meter _meter = new(MeterName, BuildInfo.Version);
-    private readonly Counter<long> _requests;
+    private readonly long[] _requests = new long[StatusClasses.Length];
+    private readonly KeyValuePair<string, object?>[] _statusClassTags;
     private readonly Histogram<double> _duration;
-    private readonly Counter<long> _upstreamConnectFailures;
-    private readonly UpDownCounter<long> _activeWebSockets;
-    private readonly Counter<long> _watchRestarts;
-    private readonly Counter<long> _relists;
     private readonly KeyValuePair<string, object?> _mode;
+    private long _upstreamConnectFailures;
+    private long _activeWebSockets;
+    private long _watchRestarts;
+    private long _relists;
 
     /// <param name="accessLog">Null when the log level is above <c>info</c> and no access log is written.</param>
     public IngressMetrics(RoutingMode mode, SandboxDirectory directory, RenewIntentCounters renewIntents, AccessLog? accessLog)
     {
         _mode = new("mode", mode == RoutingMode.Uri ? "uri" : "header");
-        _requests = _meter.CreateCounter<long>("opensandbox_ingress_requests", description: "Requests handled, by routing mode and status class.");
+        _statusClassTags = Array.ConvertAll(StatusClasses, statusClass => new KeyValuePair<string, object?>("status_class", statusClass));
+        _meter.CreateObservableCounter("opensandbox_ingress_requests", RequestCounts, description: "Requests handled, by routing mode and status class.");
         _duration = _meter.CreateHistogram<double>("opensandbox_ingress_request_duration", unit: "s",
             description: "Time from request start to the end of the response (or tunnel).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
-        _upstreamConnectFailures = _meter.CreateCounter<long>("opensandbox_ingress_upstream_connect_failures",
+        _meter.CreateObservableCounter("opensandbox_ingress_upstream_connect_failures", () => Volatile.Read(ref _upstreamConnectFailures),
             description: "Requests whose sandbox could not be connected to (502).");
-        _activeWebSockets = _meter.CreateUpDownCounter<long>("opensandbox_ingress_websockets_active", description: "Upgraded connections open now.");
-        _watchRestarts = _meter.CreateCounter<long>("opensandbox_ingress_watch_restarts", description: "Kubernetes list or watch failures retried.");
-        _relists = _meter.CreateCounter<long>("opensandbox_ingress_relists", description: "Full lists that replaced the cache.");
+        _meter.CreateObservableUpDownCounter("opensandbox_ingress_websockets_active", () => Volatile.Read(ref _activeWebSockets),
+            description: "Upgraded connections open now.");
+        _meter.CreateObservableCounter("opensandbox_ingress_watch_restarts", () => Volatile.Read(ref _watchRestarts),
+            description: "Kubernetes list or watch failures retried.");
+        _meter.CreateObservableCounter("opensandbox_ingress_relists", () => Volatile.Read(ref _relists), description: "Full lists that replaced the cache.");
         _meter.CreateObservableGauge("opensandbox_ingress_sandboxes", () => (long)directory.Count, description: "Sandboxes in the cache.");
         _meter.CreateObservableGauge("opensandbox_ingress_cache_synced", () => directory.IsSynced ? 1 : 0,
             description: "1 once the cache has completed its first sync.");
@@ -61,21 +68,31 @@ internal sealed class IngressMetrics : IDisposable
 
     public void RequestCompleted(int statusCode, TimeSpan duration)
     {
-        var statusClass = statusCode is >= 100 and < 600 ? StatusClasses[(statusCode / 100) - 1] : "other";
-        var tags = new TagList { _mode, { "status_class", statusClass } };
-        _requests.Add(1, tags);
-        _duration.Record(duration.TotalSeconds, tags);
+        var statusClass = statusCode is >= 100 and < 600 ? (statusCode / 100) - 1 : StatusClasses.Length - 1;
+        Interlocked.Increment(ref _requests[statusClass]);
+        _duration.Record(duration.TotalSeconds, new TagList { _mode, _statusClassTags[statusClass] });
     }
 
-    public void UpstreamConnectFailed() => _upstreamConnectFailures.Add(1);
+    public void UpstreamConnectFailed() => Interlocked.Increment(ref _upstreamConnectFailures);
 
-    public void WebSocketOpened() => _activeWebSockets.Add(1);
+    public void WebSocketOpened() => Interlocked.Increment(ref _activeWebSockets);
 
-    public void WebSocketClosed() => _activeWebSockets.Add(-1);
+    public void WebSocketClosed() => Interlocked.Decrement(ref _activeWebSockets);
 
-    public void WatchRestarted() => _watchRestarts.Add(1);
+    public void WatchRestarted() => Interlocked.Increment(ref _watchRestarts);
 
-    public void Relisted() => _relists.Add(1);
+    public void Relisted() => Interlocked.Increment(ref _relists);
 
     public void Dispose() => _meter.Dispose();
+
+    private Measurement<long>[] RequestCounts()
+    {
+        var counts = new Measurement<long>[StatusClasses.Length];
+        for (var i = 0; i < counts.Length; i++)
+        {
+            counts[i] = new Measurement<long>(Volatile.Read(ref _requests[i]), _mode, _statusClassTags[i]);
+        }
+
+        return counts;
+    }
 }

@@ -23,7 +23,17 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
         // The path as received: no decoding, no dot-segment removal.
         proxyRequest.RequestUri = new Uri(destination.Prefix + pathAndQuery, in VerbatimPath);
 
+        // Fields the client's Connection names go before the ingress writes its own (a named X-Forwarded-For chain too).
         var headers = proxyRequest.Headers;
+        var connection = httpContext.Request.Headers.Connection;
+        if (connection.Count > 0)
+        {
+            foreach (var name in ConnectionOptions.NamedFields(connection))
+            {
+                headers.Remove(name);
+            }
+        }
+
         headers.Remove(IngressHeaders.IngressTo);
         headers.Remove(IngressHeaders.LegacyIngress);
         headers.Remove(IngressHeaders.SecureAccess);
@@ -52,15 +62,29 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
         }
 
         var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
-        if (proxyResponse is not null)
+        if (proxyResponse is null)
         {
-            httpContext.Response.Headers[IngressHeaders.PoweredBy] = IngressHeaders.PoweredByValue;
+            return proceed;
         }
+
+        var responseHeaders = httpContext.Response.Headers;
+        if (proxyResponse.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var connection))
+        {
+            foreach (var name in ConnectionOptions.NamedFields(connection))
+            {
+                responseHeaders.Remove(name);
+            }
+        }
+
+        responseHeaders[IngressHeaders.PoweredBy] = IngressHeaders.PoweredByValue;
 
         return proceed;
     }
 
-    /// <summary>Appends the client address to whatever chain the client sent (SPEC §7).</summary>
+    /// <summary>
+    /// Appends the client address to the chain the client sent (SPEC §7): several <c>X-Forwarded-For</c> lines become
+    /// one list, joined with <c>", "</c> as a single line's entries are.
+    /// </summary>
     private static void AppendForwardedFor(HttpContext httpContext, HttpRequestHeaders headers)
     {
         if (ClientAddress.Normalize(httpContext.Connection.RemoteIpAddress) is not { } remote)
@@ -69,10 +93,11 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
         }
 
         var client = remote.ToString();
-        var existing = httpContext.Request.Headers[IngressHeaders.ForwardedFor];
+        var chain = headers.NonValidated.TryGetValues(IngressHeaders.ForwardedFor, out var existing)
+            ? string.Join(", ", existing) + ", " + client
+            : client;
         headers.Remove(IngressHeaders.ForwardedFor);
-        headers.TryAddWithoutValidation(IngressHeaders.ForwardedFor,
-            existing.Count == 0 ? client : string.Join(", ", existing.ToString(), client));
+        headers.TryAddWithoutValidation(IngressHeaders.ForwardedFor, chain);
     }
 
     private static void SetOrRemove(HttpRequestHeaders headers, string name, string? value)

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace OpenSandbox.Ingress.Proxy;
 
 /// <summary>
@@ -22,7 +24,11 @@ internal static class HostLabelParser
 
         if (TrySplitSigned(label, out var idEnd, out var portText, out var signature))
         {
-            return Build(label[..idEnd], portText, fromHostHeader, pathAndQuery, signature);
+            // A signature segment is never a valid port, so a label of this shape has no unsigned reading: a malformed
+            // expiry or signature is 400 whether or not the sandbox requires secure access (SPEC §8), as in the Go ingress.
+            return signature.IsWellFormed(out _)
+                ? Build(label[..idEnd], portText, fromHostHeader, pathAndQuery, signature)
+                : RouteParseResult.Fail("malformed signed route (expiry or signature)");
         }
 
         return Build(label[..lastDash], label[(lastDash + 1)..], fromHostHeader, pathAndQuery, signature: null);
@@ -46,7 +52,7 @@ internal static class HostLabelParser
     }
 
     /// <summary>The last three dash-separated segments have the (loose) shapes of port, expiry and signature.</summary>
-    private static bool TrySplitSigned(ReadOnlySpan<char> label, out int idEnd, out ReadOnlySpan<char> port, out RouteSignature? signature)
+    private static bool TrySplitSigned(ReadOnlySpan<char> label, out int idEnd, out ReadOnlySpan<char> port, [NotNullWhen(true)] out RouteSignature? signature)
     {
         idEnd = 0;
         port = default;

@@ -3,13 +3,14 @@ namespace OpenSandbox.Ingress.RenewIntent;
 /// <summary>Where the request path reports that a sandbox was used. Never blocks, never throws.</summary>
 internal interface IRenewIntents
 {
-    void Observe(string sandboxId, int port, string requestUri);
+    /// <param name="pathAndQuery">The request target the sandbox receives; only its path is published.</param>
+    void Observe(string sandboxId, int port, string pathAndQuery);
 }
 
 /// <summary>Renew intents switched off (the default): nothing is recorded and no Redis connection is made.</summary>
 internal sealed class DisabledRenewIntents : IRenewIntents
 {
-    public void Observe(string sandboxId, int port, string requestUri)
+    public void Observe(string sandboxId, int port, string pathAndQuery)
     {
     }
 }

@@ -40,7 +40,7 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
         _throttle = new RenewIntentThrottle(options.MinInterval, time);
     }
 
-    public void Observe(string sandboxId, int port, string requestUri)
+    public void Observe(string sandboxId, int port, string pathAndQuery)
     {
         if (!_throttle.TryAcquire(sandboxId))
         {
@@ -48,8 +48,11 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
             return;
         }
 
+        // request_uri is the path alone, as the Go ingress publishes it: a query may carry credentials (SPEC §9).
+        var query = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
+        var path = query < 0 ? pathAndQuery : pathAndQuery[..query];
         var observedAt = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-        if (!_queue.Writer.TryWrite(new RenewIntentMessage(sandboxId, observedAt, port, requestUri)))
+        if (!_queue.Writer.TryWrite(new RenewIntentMessage(sandboxId, observedAt, port, path)))
         {
             _counters.AddDropped();
         }

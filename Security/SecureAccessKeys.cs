@@ -5,7 +5,8 @@ namespace OpenSandbox.Ingress.Security;
 
 /// <summary>
 /// The signing keys of signed routes (SPEC §8), parsed from <c>a=BASE64,b=BASE64</c>.
-/// A key id is one character <c>[0-9a-z]</c>; the value may also be written <c>base64:...</c>.
+/// A key id is one character <c>[0-9a-z]</c>; the value may also be written <c>base64:...</c>. Whitespace around
+/// ids and values and empty segments are ignored; a text of only whitespace means no keys.
 /// </summary>
 internal sealed class SecureAccessKeys
 {
@@ -31,9 +32,9 @@ internal sealed class SecureAccessKeys
         }
 
         var secrets = new Dictionary<char, byte[]>();
-        foreach (var rawSegment in text.Split(','))
+        // As the Go ingress reads the flag: whitespace around ids and secrets is trimmed, empty segments are skipped.
+        foreach (var segment in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            var segment = rawSegment.Trim();
             if (!TryParseSegment(segment, out var id, out var secret, out var problem))
             {
                 keys = null;

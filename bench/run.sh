@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: the ingress against direct access and nginx, side by side on this machine, in alternating rounds.
+# make bench: the ingress against direct access, nginx and the bare forwarder (bench/BareForwarder: Kestrel + one
+# HttpMessageInvoker, the limit of the ingress's design), side by side on this machine, in alternating rounds.
 #   ROUNDS (3)  DURATION seconds per run (5)  CONNECTIONS (64)  THREADS for wrk (2)
 # Needs wrk and nginx (installed from Debian if missing) and the AOT binary (built if missing).
 set -euo pipefail
@@ -10,7 +11,7 @@ DURATION="${DURATION:-5}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 OUT="bench/out"
-BACKEND_PORT=18080 NGINX_PROXY_PORT=18081 INGRESS_PORT=18082 INGRESS_10K_PORT=18083
+BACKEND_PORT=18080 NGINX_PROXY_PORT=18081 INGRESS_PORT=18082 INGRESS_10K_PORT=18083 BARE_PORT=18084
 WS_BACKEND_PORT=18090
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -20,10 +21,12 @@ if ! need wrk || ! need nginx; then
 fi
 [[ -x bin/opensandbox-ingress ]] || make build >/dev/null
 [[ -x "$OUT/wsload/WsLoad" ]] || dotnet publish bench/WsLoad -c Release -r linux-x64 -o "$OUT/wsload" >/dev/null
+# Built every run: it is the reference the ingress is held to, and must be built the way the ingress is.
+dotnet publish bench/BareForwarder -c Release -r linux-x64 -o "$OUT/bare" >/dev/null
 
 # A server left on one of these ports (the backend listens with reuseport) would answer part of the load and spoil
 # every figure: refuse to measure rather than print a wrong table.
-for port in $BACKEND_PORT $NGINX_PROXY_PORT $INGRESS_PORT $INGRESS_10K_PORT $WS_BACKEND_PORT; do
+for port in $BACKEND_PORT $NGINX_PROXY_PORT $INGRESS_PORT $INGRESS_10K_PORT $BARE_PORT $WS_BACKEND_PORT; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "bench: port $port on 127.0.0.1 is already taken (a server from an earlier run?); stop it first" >&2
     exit 1
@@ -84,6 +87,7 @@ NGINX
 nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' & backend_pid=$!; pids+=($backend_pid)
 nginx -p "$work" -c "$work/proxy.conf" -g 'daemon off;' & proxy_pid=$!; pids+=($proxy_pid)
 "$OUT/wsload/WsLoad" serve "$WS_BACKEND_PORT" & pids+=($!)
+"$OUT/bare/BareForwarder" "$BARE_PORT" "127.0.0.1:$BACKEND_PORT" "127.0.0.1:$WS_BACKEND_PORT" & bare_pid=$!; pids+=($bare_pid)
 
 # --- the ingress: one sandbox, and a directory of 10,000 ---
 cat > "$work/sandboxes/bench.yaml" <<YAML
@@ -102,6 +106,7 @@ wait_for "http://127.0.0.1:$INGRESS_PORT/status.ok"
 wait_for "http://127.0.0.1:$INGRESS_10K_PORT/status.ok"
 wait_for "http://127.0.0.1:$BACKEND_PORT/small"
 wait_for "http://127.0.0.1:$NGINX_PROXY_PORT/small"
+wait_for "http://127.0.0.1:$BARE_PORT/small"
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 idle_rss=$(rss_mib "$ingress_pid")
 
@@ -133,14 +138,17 @@ run_ws() { # name url header
 
 route="OpenSandbox-Ingress-To: bench-$BACKEND_PORT"
 route10k="OpenSandbox-Ingress-To: sb-09999-$BACKEND_PORT"
-results="$work/results"
+# Kept in bench/out with the report, so a run can be summarised again or compared later.
+mkdir -p "$OUT"
+results="$OUT/results.txt"
 : > "$results"
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS" >&2
-  for target in direct nginx ingress; do
+  for target in direct nginx bare ingress; do
     case $target in
       direct) port=$BACKEND_PORT pid=$backend_pid ;;
       nginx) port=$NGINX_PROXY_PORT pid=$proxy_pid ;;
+      bare) port=$BARE_PORT pid=$bare_pid ;;
       ingress) port=$INGRESS_PORT pid=$ingress_pid ;;
     esac
     run_wrk "small-keepalive/$target" "$pid" "http://127.0.0.1:$port/small" "$route" >> "$results"
@@ -153,6 +161,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
   run_ws "websocket/direct" "ws://127.0.0.1:$WS_BACKEND_PORT/ws" "X-Unused: 1" >> "$results"
   run_ws "websocket/nginx" "ws://127.0.0.1:$NGINX_PROXY_PORT/ws" "X-Unused: 1" >> "$results"
+  run_ws "websocket/bare" "ws://127.0.0.1:$BARE_PORT/ws" "X-Unused: 1" >> "$results"
   run_ws "websocket/ingress" "ws://127.0.0.1:$INGRESS_PORT/ws" "OpenSandbox-Ingress-To: bench-$WS_BACKEND_PORT" >> "$results"
 done
 peak_rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$ingress_pid/status")
@@ -168,25 +177,28 @@ function median(list,   n, arr, i, j, t) {
 { rps[$1] = rps[$1] " " $2; p50[$1] = p50[$1] " " $3; p99[$1] = p99[$1] " " $4; err[$1] += $5; if (NF >= 6) cpu[$1] = cpu[$1] " " $6 }
 END {
   printf "Median of %d rounds, %d s each, %d connections (WebSocket: 100), wrk -t2 / WsLoad, all on 127.0.0.1.\n\n", rounds, dur, conns
-  printf "CPU µs/req: CPU time of the serving process (direct: the nginx sandbox; nginx: the proxy; ingress: the ingress) per request.\n\n"
-  printf "| scenario | target | requests/s | p50 ms | p99 ms | errors | CPU µs/req | ingress/nginx | ingress/direct |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+  printf "CPU µs/req: CPU time of the serving process (direct: the nginx sandbox; nginx: the proxy; bare: the bare forwarder; ingress: the ingress) per request.\n"
+  printf "Ratios: the ingress requests/s (messages/s for WebSocket) over the reference; CPU and p99 ratios below the table.\n\n"
+  printf "| scenario | target | requests/s | p50 ms | p99 ms | errors | CPU µs/req | ingress/bare | ingress/nginx | ingress/direct |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
   split("small-keepalive new-connection 1mib websocket", scenarios, " ")
   for (s = 1; s <= 4; s++) {
     sc = scenarios[s]
-    n = median(rps[sc "/nginx"]); d = median(rps[sc "/direct"]); i = median(rps[sc "/ingress"])
-    split("direct nginx ingress", targets, " ")
-    for (t = 1; t <= 3; t++) {
+    n = median(rps[sc "/nginx"]); d = median(rps[sc "/direct"]); b = median(rps[sc "/bare"]); i = median(rps[sc "/ingress"])
+    split("direct nginx bare ingress", targets, " ")
+    for (t = 1; t <= 4; t++) {
       k = sc "/" targets[t]
+      ratio_b = targets[t] == "ingress" ? sprintf("%.2f", i / b) : ""
       ratio_n = targets[t] == "ingress" ? sprintf("%.2f", i / n) : ""
       ratio_d = targets[t] == "ingress" ? sprintf("%.2f", i / d) : ""
       cpu_text = k in cpu ? sprintf("%.1f", median(cpu[k])) : ""
-      printf "| %s | %s | %.0f | %.3f | %.3f | %d | %s | %s | %s |\n", sc, targets[t], median(rps[k]), median(p50[k]), median(p99[k]), err[k], cpu_text, ratio_n, ratio_d
+      printf "| %s | %s | %.0f | %.3f | %.3f | %d | %s | %s | %s | %s |\n", sc, targets[t], median(rps[k]), median(p50[k]), median(p99[k]), err[k], cpu_text, ratio_b, ratio_n, ratio_d
     }
     if (sc == "small-keepalive") {
       k = "small-10k-sandboxes/ingress"; t10k = median(rps[k])
-      printf "| small-keepalive, 10,000 sandboxes | ingress | %.0f | %.3f | %.3f | %d | %.1f | %.2f of 1-sandbox (CPU/req %.2f) | |\n", t10k, median(p50[k]), median(p99[k]), err[k], median(cpu[k]), t10k / i, median(cpu[k]) / median(cpu["small-keepalive/ingress"])
+      printf "| small-keepalive, 10,000 sandboxes | ingress | %.0f | %.3f | %.3f | %d | %.1f | %.2f of 1-sandbox (CPU/req %.2f) | | |\n", t10k, median(p50[k]), median(p99[k]), err[k], median(cpu[k]), t10k / i, median(cpu[k]) / median(cpu["small-keepalive/ingress"])
     }
   }
-  printf "\nsmall-keepalive p99 ingress/nginx: %.2f; CPU per request ingress/nginx: %.2f\n", median(p99["small-keepalive/ingress"]) / median(p99["small-keepalive/nginx"]), median(cpu["small-keepalive/ingress"]) / median(cpu["small-keepalive/nginx"])
+  ki = "small-keepalive/ingress"; kb = "small-keepalive/bare"; kn = "small-keepalive/nginx"
+  printf "\nsmall-keepalive ingress/bare: CPU per request %.2f, p99 %.2f; ingress/nginx: CPU per request %.2f, p99 %.2f\n", median(cpu[ki]) / median(cpu[kb]), median(p99[ki]) / median(p99[kb]), median(cpu[ki]) / median(cpu[kn]), median(p99[ki]) / median(p99[kn])
   printf "ingress RSS: idle %s MiB, after the small-GET scenario %s MiB, peak %s MiB\n", idle, small, peak
 }' "$results" | tee "$OUT/report.md"

@@ -43,13 +43,40 @@ internal sealed class KubernetesApi : IDisposable
 
         if (!string.IsNullOrEmpty(path))
         {
-            return KubernetesClientConfiguration.BuildConfigFromConfigFile(path);
+            return FromKubeconfig(path);
         }
 
         return KubernetesClientConfiguration.IsInCluster()
             ? KubernetesClientConfiguration.InClusterConfig()
-            : KubernetesClientConfiguration.BuildConfigFromConfigFile(KubernetesClientConfiguration.KubeConfigDefaultLocation);
+            : FromKubeconfig(KubernetesClientConfiguration.KubeConfigDefaultLocation);
     }
+
+    /// <summary>
+    /// A kubeconfig file. A current user that carries no credential at all (<c>user: {}</c>, the usual file for
+    /// <c>kubectl proxy</c> and for clusters that allow anonymous reads) is anonymous, as kubectl and client-go read it;
+    /// the client library refuses such a user, so the context is given none. A user the context names but the file
+    /// does not hold still fails.
+    /// </summary>
+    private static KubernetesClientConfiguration FromKubeconfig(string path)
+    {
+        var kubeconfig = KubernetesClientConfiguration.LoadKubeConfig(path);
+        var context = kubeconfig.Contexts?.FirstOrDefault(c => string.Equals(c.Name, kubeconfig.CurrentContext, StringComparison.OrdinalIgnoreCase));
+        var userName = context?.ContextDetails?.User;
+        var user = string.IsNullOrWhiteSpace(userName) ? null
+            : kubeconfig.Users?.FirstOrDefault(u => string.Equals(u.Name, userName, StringComparison.OrdinalIgnoreCase));
+        if (user is not null && HasNoCredential(user.UserCredentials))
+        {
+            context!.ContextDetails.User = null;
+        }
+
+        return KubernetesClientConfiguration.BuildConfigFromConfigObject(kubeconfig);
+    }
+
+    private static bool HasNoCredential(k8s.KubeConfigModels.UserCredentials? user) =>
+        user is null || (string.IsNullOrWhiteSpace(user.Token) && string.IsNullOrWhiteSpace(user.UserName) && string.IsNullOrWhiteSpace(user.Password)
+            && string.IsNullOrWhiteSpace(user.ClientCertificateData) && string.IsNullOrWhiteSpace(user.ClientKeyData)
+            && string.IsNullOrWhiteSpace(user.ClientCertificate) && string.IsNullOrWhiteSpace(user.ClientKey)
+            && user.AuthProvider is null && user.ExternalExecution is null);
 
     public async Task<ResourceList> ListPageAsync(string collectionPath, int limit, string? continueToken, CancellationToken cancellationToken)
     {

@@ -66,18 +66,40 @@ internal sealed class IngressProcess : IAsyncDisposable
         var port = FreePort.Next();
         var info = StartInfo([.. args, "--listen-address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         info.WorkingDirectory = workingDirectory ?? "";
+        var ingress = Launch(info, port);
+        if (waitForReady)
+        {
+            await ingress.WaitForStatusAsync(HttpStatusCode.OK, TimeSpan.FromSeconds(20));
+        }
+
+        return ingress;
+    }
+
+    private static IngressProcess Launch(ProcessStartInfo info, int port)
+    {
         var process = Process.Start(info)!;
         var ingress = new IngressProcess(process) { Port = port };
         process.OutputDataReceived += (_, e) => ingress.Append(e.Data);
         process.ErrorDataReceived += (_, e) => ingress.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        return ingress;
+    }
 
-        if (waitForReady)
+    /// <summary>
+    /// Starts the ingress with exactly <paramref name="args"/> (which must name <paramref name="port"/>) and
+    /// <paramref name="environment"/>, as a deployment would, and waits until <c>/status.ok</c> answers 200.
+    /// </summary>
+    public static async Task<IngressProcess> StartExactAsync(int port, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var info = StartInfo(args);
+        foreach (var (name, value) in environment)
         {
-            await ingress.WaitForStatusAsync(HttpStatusCode.OK, TimeSpan.FromSeconds(20));
+            info.Environment[name] = value;
         }
 
+        var ingress = Launch(info, port);
+        await ingress.WaitForStatusAsync(HttpStatusCode.OK, TimeSpan.FromSeconds(20));
         return ingress;
     }
 

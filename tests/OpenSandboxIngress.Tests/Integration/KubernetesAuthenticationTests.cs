@@ -58,6 +58,37 @@ public sealed class KubernetesAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_user_without_credentials_is_anonymous_as_for_kubectl_proxy()
+    {
+        await using var proxy = await KubernetesApiEmulator.StartAsync();
+        proxy.Upsert("default", "open-cluster", SandboxObjects.BatchSandbox());
+        var kubeconfig = Kubeconfig.Write(proxy.Server, null, null, anonymous: true);
+
+        await using var ingress = await IngressProcess.StartAsync("--kubeconfig", kubeconfig);
+        using var client = new HttpClient();
+        var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ingress.Port}/");
+        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"open-cluster-{_backend.Port}");
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.NotEmpty(proxy.AuthorizationLog);
+        Assert.All(proxy.AuthorizationLog, header => Assert.Equal("", header));
+    }
+
+    [Fact]
+    public async Task A_context_naming_a_user_the_file_does_not_hold_still_fails_at_start_up()
+    {
+        var kubeconfig = Kubeconfig.Write(_emulator.Server, "right-token", _emulator.CertificateAuthorityBase64);
+        await File.WriteAllTextAsync(kubeconfig, (await File.ReadAllTextAsync(kubeconfig, TestContext.Current.CancellationToken))
+            .Replace("user: tester", "user: nobody", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+
+        var (exitCode, _, stderr, _) = await IngressProcess.RunToExitAsync("--kubeconfig", kubeconfig);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("--kubeconfig: cannot load Kubernetes configuration: User not found for context emulator", stderr);
+    }
+
+    [Fact]
     public async Task A_wrong_token_is_logged_clearly_and_the_ingress_stays_unready()
     {
         var kubeconfig = Kubeconfig.Write(_emulator.Server, "wrong-token", _emulator.CertificateAuthorityBase64);

@@ -87,6 +87,27 @@ public sealed partial class MetricsTests : IAsyncLifetime
     private static partial Regex ScopeLabel();
 
     [Fact]
+    public async Task Every_family_is_exported_with_zero_before_the_first_request()
+    {
+        var metrics = await ScrapeAsync();
+
+        foreach (var statusClass in new[] { "1xx", "2xx", "3xx", "4xx", "5xx", "other" })
+        {
+            Assert.Equal(0, metrics[$"opensandbox_ingress_requests_total{{mode=\"header\",status_class=\"{statusClass}\"}}"]);
+        }
+
+        Assert.Equal(0, metrics["opensandbox_ingress_upstream_connect_failures_total{}"]);
+        Assert.Equal(0, metrics["opensandbox_ingress_websockets_active{}"]);
+        Assert.Equal(0, metrics["opensandbox_ingress_watch_restarts_total{}"]);
+        Assert.Equal(0, metrics["opensandbox_ingress_relists_total{}"]);
+        Assert.Equal(0, metrics["opensandbox_ingress_access_log_dropped_total{}"]);
+        foreach (var outcome in new[] { "published", "throttled", "dropped", "failed" })
+        {
+            Assert.Equal(0, metrics[$"opensandbox_ingress_renew_intents_total{{outcome=\"{outcome}\"}}"]);
+        }
+    }
+
+    [Fact]
     public async Task A_known_mix_of_requests_shows_up_with_exact_counts()
     {
         var closedPort = FreePort.Next();

@@ -87,6 +87,28 @@ public sealed class RenewIntentTests : IAsyncLifetime
         Eventually.WaitAsync(() => db.ListLengthAsync(QueueKey), n => n == expected, TimeSpan.FromSeconds(5), what);
 
     [Fact]
+    public async Task In_uri_mode_the_intent_carries_the_path_the_sandbox_receives_without_the_query()
+    {
+        var redis = await StartRedisAsync();
+        var ingress = await InProcessIngress.StartAsync(RoutingMode.Uri, o => o with { RenewIntent = Enabled(redis) },
+            manifests: new Dictionary<string, string> { ["p.yaml"] = Manifests.BatchSandbox("pathbox") });
+        _owned.Add(ingress);
+        await using var client = await redis.ConnectAsync();
+        var db = client.GetDatabase();
+
+        using var response = await _client.GetAsync(new Uri(ingress.BaseAddress, $"/pathbox/{_backend.Port}/api/files?token=s3cr3t"),
+            TestContext.Current.CancellationToken);
+        await WaitForLengthAsync(db, 1, "the intent");
+        var raw = (string)(await db.ListGetByIndexAsync(QueueKey, 0))!;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/api/files?token=s3cr3t", _backend.Requests.Single().RawTarget);
+        using var intent = JsonDocument.Parse(raw);
+        Assert.Equal("/api/files", intent.RootElement.GetProperty("request_uri").GetString());
+        Assert.DoesNotContain("s3cr3t", raw, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Fifty_requests_in_one_interval_publish_one_intent_and_the_next_interval_one_more()
     {
         var redis = await StartRedisAsync();
@@ -106,7 +128,7 @@ public sealed class RenewIntentTests : IAsyncLifetime
             var root = intent.RootElement;
             Assert.Equal("busy", root.GetProperty("sandbox_id").GetString());
             Assert.Equal(_backend.Port, root.GetProperty("port").GetInt32());
-            Assert.Equal("/work?x=1", root.GetProperty("request_uri").GetString());
+            Assert.Equal("/work", root.GetProperty("request_uri").GetString());
             Assert.Equal("2026-11-29T10:00:00.1234567Z", root.GetProperty("observed_at").GetString());
             Assert.Equal(4, root.EnumerateObject().Count());
         }

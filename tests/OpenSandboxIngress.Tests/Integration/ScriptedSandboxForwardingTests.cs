@@ -110,6 +110,41 @@ public sealed class ScriptedSandboxForwardingTests
     }
 
     [Fact]
+    public async Task Fields_named_by_Connection_stop_at_the_ingress_in_both_directions()
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(
+            Ok("ok", "Connection: X-Reply-Hop\r\nX-Reply-Hop: 1\r\nX-Reply-Kept: 1\r\n")));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        // Kestrel reduces a Connection value holding keep-alive, close or upgrade to that one token (README, Behaviour
+        // decisions), so the fields here are named alone.
+        await client.SendAsync(Get(backend.Port, "/", "Connection: X-Hop-Test, X-Hop-Two\r\nX-Hop-Test: 1\r\nX-Hop-Two: 2\r\nX-Kept: 1\r\n"));
+        var response = await client.ReadResponseAsync();
+
+        var forwarded = backend.Requests.Single().Split("\r\n\r\n")[0].Split("\r\n");
+        Assert.Contains("X-Kept: 1", forwarded);
+        Assert.DoesNotContain(forwarded, h => h.StartsWith("X-Hop-", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains("\r\nX-Reply-Kept: 1\r\n", response.Head, StringComparison.Ordinal);
+        Assert.DoesNotContain("X-Reply-Hop", response.Head, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("ok", response.Body);
+    }
+
+    [Fact]
+    public async Task Several_X_Forwarded_For_lines_become_one_list_before_the_client_address()
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("ok")));
+        await using var ingress = await StartIngressAsync(backend);
+        using var client = new RawClient(ingress.BaseAddress.Port);
+
+        await client.SendAsync(Get(backend.Port, "/", "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\n"));
+        Assert.Equal("ok", (await client.ReadResponseAsync()).Body);
+
+        var forwarded = backend.Requests.Single().Split("\r\n\r\n")[0].Split("\r\n");
+        Assert.Equal("X-Forwarded-For: 10.0.0.1, 10.0.0.2, 127.0.0.1", Assert.Single(forwarded, h => h.StartsWith("X-Forwarded-For:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_connection_the_sandbox_closed_after_answering_is_replaced_without_failing_a_request()
     {
         // Closes after every answer without announcing it: the pooled connection is dead when the next request comes.

@@ -86,6 +86,20 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
         return response.StatusCode;
     }
 
+    [Theory]
+    [InlineData("open-{port}-zzzzzzzzzzzzzz-12345678a")]
+    [InlineData("open-{port}-zzz-1q234567a")]
+    public async Task A_label_that_only_reads_as_a_malformed_signed_route_is_400_even_for_an_open_sandbox(string label)
+    {
+        var key = label.Replace("{port}", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+        var (status, body) = await ViaHeaderAsync(_header, key);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("OpenSandbox Ingress: malformed signed route (expiry or signature)\n", body);
+        Assert.Empty(_backend.Requests);
+    }
+
     [Fact]
     public async Task Valid_signed_route_in_the_Host_name_is_forwarded()
     {

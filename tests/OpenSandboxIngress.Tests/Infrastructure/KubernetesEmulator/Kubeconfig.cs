@@ -3,9 +3,10 @@ namespace OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
 /// <summary>Writes an ordinary kubeconfig file pointing at the emulator, the way the ingress reaches a real cluster.</summary>
 internal static class Kubeconfig
 {
-    /// <param name="token">Bearer token; the client insists on some credential, so a placeholder is written when null.</param>
+    /// <param name="token">Bearer token; a placeholder is written when null (see <paramref name="anonymous"/> for none).</param>
+    /// <param name="anonymous">The user entry is <c>user: {}</c>, as for <c>kubectl proxy</c>.</param>
     public static string Write(Uri server, string? token, string? certificateAuthorityBase64,
-        (string CertificateBase64, string KeyBase64)? clientCertificate = null)
+        (string CertificateBase64, string KeyBase64)? clientCertificate = null, bool anonymous = false)
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("osb-kube-").FullName, "config");
         File.WriteAllText(path, $"""
@@ -23,8 +24,8 @@ internal static class Kubeconfig
             current-context: emulator
             users:
               - name: tester
-                user:
-            {(clientCertificate is { } client
+            {(anonymous ? "    user: {}\n" : "    user:\n")}{(anonymous ? ""
+                : clientCertificate is { } client
                 ? $"      client-certificate-data: {client.CertificateBase64}\n      client-key-data: {client.KeyBase64}\n"
                 : $"      token: {token ?? "any-token"}\n")}
             """);

@@ -56,6 +56,9 @@ internal sealed class KubernetesApiEmulator : IAsyncDisposable
     /// <summary>Every request's path and query, in arrival order.</summary>
     public ConcurrentQueue<string> RequestLog { get; } = new();
 
+    /// <summary>The <c>Authorization</c> header of every request, in order ("" when there was none).</summary>
+    public ConcurrentQueue<string> AuthorizationLog { get; } = new();
+
     // Fault switches.
     private volatile TaskCompletionSource? _hang;
     public int ListFailuresToServe;
@@ -201,6 +204,7 @@ internal sealed class KubernetesApiEmulator : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         RequestLog.Enqueue(context.Request.Path + context.Request.QueryString);
+        AuthorizationLog.Enqueue(context.Request.Headers.Authorization.ToString());
         if (RequireClientCertificate && !_certificates!.IsIssuedByAuthority(context.Connection.ClientCertificate))
         {
             await WriteStatusAsync(context, HttpStatusCode.Unauthorized, "Unauthorized", "client certificate required");

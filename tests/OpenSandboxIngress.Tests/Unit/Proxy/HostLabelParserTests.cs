@@ -73,12 +73,14 @@ public sealed class HostLabelParserTests
     [InlineData("my-box-9000-X2QXVK-8E1E06E3A")]
     [InlineData("my-box-9000-x2qxvk00000000-8e1e06e3a")]
     [InlineData("my-box-9000-0x2qxvk-8e1e06e3a")]
-    public void Malformed_signed_shapes_are_still_read_as_signed_so_the_guard_answers_400(string key)
+    [InlineData("sba-8080-zzzzzzzzzzzzzz-12345678a")]
+    [InlineData("sba-8080-zzz-1q234567a")]
+    public void Malformed_signed_shapes_have_no_reading_at_all(string key)
     {
-        var (route, _) = HostLabelParser.Parse(key, fromHostHeader: false, "/");
+        var (route, error) = HostLabelParser.Parse(key, fromHostHeader: false, "/");
 
-        Assert.NotNull(route!.Signature);
-        Assert.False(route.Signature.IsWellFormed(out _));
+        Assert.Null(route);
+        Assert.Equal("malformed signed route (expiry or signature)", error);
     }
 
     [Fact]
