@@ -19,7 +19,7 @@ TAG ?= $(VERSION)
 BUILD_PROPS := -p:Version="$(VERSION)" -p:GitCommit="$(GIT_COMMIT)" -p:BuildTime="$(BUILD_TIME)"
 TEST_PROJECT := tests/OpenSandboxIngress.Tests
 
-.PHONY: build test run fmt docker clean bench redis
+.PHONY: build test run fmt docker clean bench profile redis
 
 ## build: Native AOT publish to bin/opensandbox-ingress (fails on any trim/AOT warning)
 build:
@@ -48,6 +48,10 @@ docker:
 ## bench: the ingress side by side with direct access and nginx (wrk, nginx; see bench/run.sh)
 bench: build
 	bench/run.sh
+
+## profile: perf samples of the Native AOT binary under small keep-alive GETs (see bench/profile.sh)
+profile: build
+	bench/profile.sh
 
 ## redis: a local redis-server on 127.0.0.1:6379 for --renew-intent-enabled (tests start their own)
 redis:

@@ -25,6 +25,9 @@ internal sealed class InProcessIngress : IAsyncDisposable
 
     public string SandboxesDirectory { get; }
 
+    /// <summary>The ingress's own services, for tests that drive it from inside (start a drain, say).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public Uri BaseAddress { get; private set; } = null!;
 
     /// <summary>The metrics listener, when the options ask for one.</summary>

@@ -1,4 +1,5 @@
 using OpenSandbox.Ingress.Tests.Infrastructure;
+using Snapshooter.Xunit3;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 
@@ -26,6 +27,15 @@ public sealed class CommandLineProcessTests
                 Assert.Contains($"[default: {defaultValue}]", line);
             }
         }
+    }
+
+    [Fact]
+    public async Task Help_is_the_documented_text()
+    {
+        var (exitCode, stdout, _, _) = await IngressProcess.RunToExitAsync("--help");
+
+        Assert.Equal(0, exitCode);
+        Snapshot.Match(stdout);
     }
 
     [Fact]

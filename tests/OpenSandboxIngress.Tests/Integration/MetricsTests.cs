@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text.RegularExpressions;
 using OpenSandbox.Ingress.Tests.Infrastructure;
+using Snapshooter.Xunit3;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 
@@ -85,6 +86,18 @@ public sealed partial class MetricsTests : IAsyncLifetime
 
     [GeneratedRegex(@"otel_scope_(name|version)=""[^""]*"",?")]
     private static partial Regex ScopeLabel();
+
+    [Fact]
+    public async Task The_metric_families_are_the_documented_ones()
+    {
+        Assert.Equal(HttpStatusCode.OK, await SendAsync($"measured-{_backend.Port}"));
+
+        var text = await _client.GetStringAsync(new Uri(_ingress.MetricsAddress!, "/metrics"), TestContext.Current.CancellationToken);
+        var families = text.Split('\n').Where(line => line.StartsWith("# TYPE ", StringComparison.Ordinal)).Select(line => line["# TYPE ".Length..])
+            .Order(StringComparer.Ordinal).ToList();
+
+        Snapshot.Match(families);
+    }
 
     [Fact]
     public async Task Every_family_is_exported_with_zero_before_the_first_request()

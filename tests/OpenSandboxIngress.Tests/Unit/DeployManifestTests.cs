@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Sandbox.Files;
+using Snapshooter.Xunit3;
 
 namespace OpenSandbox.Ingress.Tests.Unit;
 
@@ -76,6 +77,17 @@ public sealed class DeployManifestTests
         var parsed = IngressCommandLine.Create((_, _) => Task.FromResult(0)).Parse(args);
         Assert.Empty(parsed.Errors);
         Assert.Null(OptionsValidator.Validate(parsed).Error);
+    }
+
+    [Fact]
+    public void The_objects_of_deploy_are_the_reviewed_ones()
+    {
+        // Read from the files, not through kubectl, so the snapshot is the same on machines with and without it.
+        var objects = Directory.GetFiles(DeployDirectory, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .ToDictionary(file => Path.GetRelativePath(DeployDirectory, file),
+                file => YamlDocuments.ToJson(File.ReadAllText(file)).Select(json => Newtonsoft.Json.Linq.JToken.Parse(System.Text.Encoding.UTF8.GetString(json))).ToList());
+
+        Snapshot.Match(objects);
     }
 
     [Fact]

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# make profile: where the ingress spends its CPU on small keep-alive GETs. perf samples the Native AOT binary (its
+# symbols come from bin/publish/opensandbox-ingress.dbg) while wrk drives it through an nginx backend on 127.0.0.1.
+#   DURATION seconds of sampling (5)  CONNECTIONS (64)  TOP lines of the report (40)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${DURATION:-5}"
+CONNECTIONS="${CONNECTIONS:-64}"
+TOP="${TOP:-40}"
+OUT="bench/out"
+BACKEND_PORT=18180 INGRESS_PORT=18182
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk || ! need nginx || ! need perf; then
+  sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends wrk nginx linux-perf >/dev/null
+fi
+[[ -x bin/opensandbox-ingress ]] || make build >/dev/null
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+mkdir -p "$work/logs" "$work/sandboxes" "$OUT"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/backend.pid;
+error_log $work/logs/backend-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000;
+  server { listen 127.0.0.1:$BACKEND_PORT; location = /small { default_type text/plain; return 200 "hello from the sandbox\n"; } }
+}
+NGINX
+cat > "$work/sandboxes/bench.yaml" <<YAML
+kind: BatchSandbox
+metadata: {name: bench, annotations: {sandbox.opensandbox.io/endpoints: '["127.0.0.1"]'}}
+status: {ready: 1}
+YAML
+nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' & pids+=($!)
+bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes" --listen-address 127.0.0.1 --port "$INGRESS_PORT" \
+  >"$work/logs/ingress.log" & ingress_pid=$!; pids+=($ingress_pid)
+for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$INGRESS_PORT/status.ok" && break; sleep 0.1; done
+
+route="OpenSandbox-Ingress-To: bench-$BACKEND_PORT"
+wrk -t2 -c"$CONNECTIONS" -d2s -H "$route" "http://127.0.0.1:$INGRESS_PORT/small" >/dev/null   # warm-up
+wrk -t2 -c"$CONNECTIONS" -d"$((DURATION + 2))s" -H "$route" "http://127.0.0.1:$INGRESS_PORT/small" > "$OUT/profile-wrk.txt" & wrk_pid=$!
+sleep 1
+perf record -F 999 -g -p "$ingress_pid" -o "$OUT/perf.data" -- sleep "$DURATION" 2>/dev/null
+wait "$wrk_pid"
+perf report -i "$OUT/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -n "$TOP" | tee "$OUT/profile.txt"
+grep -E 'Requests/sec' "$OUT/profile-wrk.txt"
