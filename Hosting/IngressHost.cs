@@ -39,9 +39,6 @@ internal static class IngressHost
 
         ConfigureLogging(builder.Logging, options.LogLevel);
         builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, options));
-        // Continuations of socket reads run where the read completed instead of hopping to another thread
-        // (README, Performance): the request path never blocks.
-        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
 
         // 1. What requests are answered from: the cache and its source.
         var services = builder.Services;

@@ -23,9 +23,10 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
         // The path as received: no decoding, no dot-segment removal.
         proxyRequest.RequestUri = new Uri(destination.Prefix + pathAndQuery, in VerbatimPath);
 
-        // Fields the client's Connection names go before the ingress writes its own (a named X-Forwarded-For chain too).
+        // 1. Fields the client's Connection names go before the ingress writes its own (a named X-Forwarded-For chain too).
+        var incoming = httpContext.Request.Headers;
         var headers = proxyRequest.Headers;
-        var connection = httpContext.Request.Headers.Connection;
+        var connection = incoming.Connection;
         if (connection.Count > 0)
         {
             foreach (var name in ConnectionOptions.NamedFields(connection))
@@ -34,17 +35,20 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
             }
         }
 
-        headers.Remove(IngressHeaders.IngressTo);
-        headers.Remove(IngressHeaders.LegacyIngress);
-        headers.Remove(IngressHeaders.SecureAccess);
-        headers.Remove(IngressHeaders.AccessRenew);
-        headers.Host = destination.Authority;
+        // 2. The ingress's own request headers stop here. Only what the client sent is removed: each removal parses the
+        //    header name again, and most requests carry one routing header at most.
+        RemoveIfSent(incoming, headers, IngressHeaders.IngressTo);
+        RemoveIfSent(incoming, headers, IngressHeaders.LegacyIngress);
+        RemoveIfSent(incoming, headers, IngressHeaders.SecureAccess);
+        RemoveIfSent(incoming, headers, IngressHeaders.AccessRenew);
 
+        // 3. Host (the target's, replacing the copied one) and X-Forwarded-*.
+        headers.Host = destination.Authority;
         AppendForwardedFor(httpContext, headers);
         var request = httpContext.Request;
-        SetOrRemove(headers, IngressHeaders.ForwardedProto, request.Scheme);
-        SetOrRemove(headers, IngressHeaders.ForwardedHost, request.Host.HasValue ? request.Host.Value : null);
-        SetOrRemove(headers, IngressHeaders.ForwardedPrefix, forwardedPrefix);
+        Replace(incoming, headers, IngressHeaders.ForwardedProto, request.Scheme);
+        Replace(incoming, headers, IngressHeaders.ForwardedHost, request.Host.HasValue ? request.Host.Value : null);
+        Replace(incoming, headers, IngressHeaders.ForwardedPrefix, forwardedPrefix);
     }
 
     /// <summary>Why the sandbox's response was not passed on (the handler answers 502); null when it was.</summary>
@@ -93,6 +97,12 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
         }
 
         var client = remote.ToString();
+        if (!httpContext.Request.Headers.ContainsKey(IngressHeaders.ForwardedFor))
+        {
+            headers.TryAddWithoutValidation(IngressHeaders.ForwardedFor, client);
+            return;
+        }
+
         var chain = headers.NonValidated.TryGetValues(IngressHeaders.ForwardedFor, out var existing)
             ? string.Join(", ", existing) + ", " + client
             : client;
@@ -100,9 +110,18 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
         headers.TryAddWithoutValidation(IngressHeaders.ForwardedFor, chain);
     }
 
-    private static void SetOrRemove(HttpRequestHeaders headers, string name, string? value)
+    private static void RemoveIfSent(IHeaderDictionary incoming, HttpRequestHeaders headers, string name)
     {
-        headers.Remove(name);
+        if (incoming.ContainsKey(name))
+        {
+            headers.Remove(name);
+        }
+    }
+
+    /// <summary>The ingress's value, never the client's: a client cannot forge these.</summary>
+    private static void Replace(IHeaderDictionary incoming, HttpRequestHeaders headers, string name, string? value)
+    {
+        RemoveIfSent(incoming, headers, name);
         if (value is not null)
         {
             headers.TryAddWithoutValidation(name, value);

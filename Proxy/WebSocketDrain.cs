@@ -26,7 +26,8 @@ internal sealed partial class WebSocketDrain(ILogger<WebSocketDrain> logger)
             return true;
         }
 
-        if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
+        // Extended CONNECT is a CONNECT: other requests skip the feature lookup, which HTTP/1.1 connections answer slowly.
+        if (HttpMethods.IsConnect(context.Request.Method) && context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
         {
             context.Features.Set<IHttpExtendedConnectFeature>(new TrackedExtendedConnect(connect, this));
             return true;

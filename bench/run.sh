@@ -33,6 +33,9 @@ for port in $BACKEND_PORT $NGINX_PROXY_PORT $INGRESS_PORT $INGRESS_10K_PORT $BAR
   fi
 done
 
+# The .NET processes (the ingress and the bare forwarder) run with the GC setting the image and deploy/ give the ingress.
+export DOTNET_GCgen0size=800000
+
 work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }

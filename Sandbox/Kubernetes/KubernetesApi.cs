@@ -84,9 +84,6 @@ internal sealed class KubernetesApi : IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ListTimeout);
         using var response = await SendAsync(collectionPath + query, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-        // Socket completions run inline on the socket threads (Program.cs): parsing a page of 500 objects there would hold
-        // up every proxied connection on that thread for milliseconds, so the parse (and what follows) moves to the pool.
-        await Task.Yield();
         await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
         return await JsonSerializer.DeserializeAsync(body, SandboxJsonContext.Default.ResourceList, timeout.Token).ConfigureAwait(false)
                ?? throw new JsonException("empty list response");

@@ -12,11 +12,8 @@ if (args is not [var portText, var httpBackend, var wsBackend])
     return 2;
 }
 
-// The same socket setting as the ingress: continuations run where the read completed.
-Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
-builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.AddServerHeader = false;
