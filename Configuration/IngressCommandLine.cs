@@ -162,6 +162,18 @@ internal static class IngressCommandLine
         DefaultValueFactory = _ => IngressOptions.DefaultMinClientDataRate,
     };
 
+    public static readonly Option<int> MaxRequestsPerSandbox = new("--max-requests-per-sandbox")
+    {
+        Description = "Requests and open WebSockets one sandbox may have at once; beyond that 429 with Retry-After: 1. 0 = no limit.",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public static readonly Option<bool> UriRewrite = new("--uri-rewrite")
+    {
+        Description = "URI mode: keep redirects (Location, Content-Location, Refresh) and cookie paths under /<sandbox-id>/<port>; --uri-rewrite=false turns it off.",
+        DefaultValueFactory = _ => true,
+    };
+
     /// <summary>Builds the root command; <paramref name="run"/> receives validated options.</summary>
     public static RootCommand Create(Func<IngressOptions, CancellationToken, Task<int>> run)
     {
@@ -170,7 +182,7 @@ internal static class IngressCommandLine
             Namespace, ProviderType, Mode, Port, H2cPort, MetricsPort, ListenAddress, LogLevel, Kubeconfig, SandboxesDir, SecureAccessKeys,
             RenewIntentEnabled, RenewIntentRedisDsn, RenewIntentQueueKey, RenewIntentQueueMaxLen, RenewIntentMinInterval,
             UpstreamConnectTimeout, UpstreamIdleTimeout, UpstreamResponseTimeout, UpstreamPoolIdleTimeout, RequestHeaderTimeout,
-            ClientIdleTimeout, MaxRequestHeaderSize, MinClientDataRate, DrainTimeout, ShutdownDelay,
+            ClientIdleTimeout, MaxRequestHeaderSize, MinClientDataRate, DrainTimeout, ShutdownDelay, MaxRequestsPerSandbox, UriRewrite,
         };
 
         foreach (var option in root.Options)

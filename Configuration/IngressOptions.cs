@@ -66,4 +66,10 @@ internal sealed record IngressOptions
 
     /// <summary>Bytes per second a client must keep sending a body or reading a response, after a 5 s grace; 0 = no minimum.</summary>
     public double MinClientDataRate { get; init; } = DefaultMinClientDataRate;
+
+    /// <summary>Requests and open WebSockets one sandbox may have at once; 0 = no limit.</summary>
+    public int MaxRequestsPerSandbox { get; init; }
+
+    /// <summary>URI mode: keep redirects and cookies under the sandbox's prefix.</summary>
+    public bool UriRewrite { get; init; } = true;
 }

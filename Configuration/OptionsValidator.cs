@@ -142,6 +142,12 @@ internal static class OptionsValidator
             return (null, Fail(IngressCommandLine.MinClientDataRate, $"{minDataRate} is not a rate of 0 bytes/s or more"));
         }
 
+        var maxPerSandbox = result.GetValue(IngressCommandLine.MaxRequestsPerSandbox);
+        if (maxPerSandbox < 0)
+        {
+            return (null, Fail(IngressCommandLine.MaxRequestsPerSandbox, $"{maxPerSandbox} is not 0 (no limit) or more"));
+        }
+
         var options = new IngressOptions
         {
             Namespace = string.IsNullOrWhiteSpace(result.GetValue(IngressCommandLine.Namespace)) ? null : result.GetValue(IngressCommandLine.Namespace),
@@ -173,6 +179,8 @@ internal static class OptionsValidator
             MinClientDataRate = minDataRate,
             DrainTimeout = seconds[IngressCommandLine.DrainTimeout],
             ShutdownDelay = seconds[IngressCommandLine.ShutdownDelay],
+            MaxRequestsPerSandbox = maxPerSandbox,
+            UriRewrite = result.GetValue(IngressCommandLine.UriRewrite),
         };
         return (options, null);
     }

@@ -64,7 +64,8 @@ internal static class IngressHost
         services.AddSingleton(sp => new StatusProbe(sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<DrainState>()));
         services.AddSingleton(sp => new IngressRequestHandler(sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<IHttpForwarder>(),
             sp.GetRequiredService<UpstreamClient>(), sp.GetRequiredService<RequestLog>(), sp.GetRequiredService<IngressMetrics>(),
-            sp.GetRequiredService<WebSocketDrain>(), sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
+            sp.GetRequiredService<WebSocketDrain>(), options.MaxRequestsPerSandbox > 0 ? new SandboxConcurrency(options.MaxRequestsPerSandbox) : null,
+            options.Mode == RoutingMode.Uri && options.UriRewrite, sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
         overrideServices?.Invoke(services);
 
         // 3. The endpoints: the metrics listener branches off first; on the proxy listeners the status probe, and every

@@ -21,11 +21,15 @@ internal sealed class IngressMetrics : IDisposable
 
     private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
 
+    /// <summary>Label values of <see cref="RefusalReason"/>, in its order.</summary>
+    private static readonly string[] RefusalReasons = ["sandbox_limit"];
+
     private readonly Meter _meter = new(MeterName, BuildInfo.Version);
     private readonly long[] _requests = new long[StatusClasses.Length];
     private readonly KeyValuePair<string, object?>[] _statusClassTags;
     private readonly Histogram<double> _duration;
     private readonly KeyValuePair<string, object?> _mode;
+    private readonly long[] _refused = new long[RefusalReasons.Length];
     private long _upstreamConnectFailures;
     private long _activeWebSockets;
     private long _watchRestarts;
@@ -44,6 +48,8 @@ internal sealed class IngressMetrics : IDisposable
             description: "Requests whose sandbox could not be connected to (502).");
         _meter.CreateObservableUpDownCounter("opensandbox_ingress_websockets_active", () => Volatile.Read(ref _activeWebSockets),
             description: "Upgraded connections open now.");
+        _meter.CreateObservableCounter("opensandbox_ingress_refused", RefusalCounts,
+            description: "Requests refused before reaching their sandbox, by reason (sandbox_limit: --max-requests-per-sandbox).");
         _meter.CreateObservableCounter("opensandbox_ingress_watch_restarts", () => Volatile.Read(ref _watchRestarts),
             description: "Kubernetes list or watch failures retried.");
         _meter.CreateObservableCounter("opensandbox_ingress_relists", () => Volatile.Read(ref _relists), description: "Full lists that replaced the cache.");
@@ -75,6 +81,8 @@ internal sealed class IngressMetrics : IDisposable
 
     public void UpstreamConnectFailed() => Interlocked.Increment(ref _upstreamConnectFailures);
 
+    public void Refused(RefusalReason reason) => Interlocked.Increment(ref _refused[(int)reason]);
+
     public void WebSocketOpened() => Interlocked.Increment(ref _activeWebSockets);
 
     public void WebSocketClosed() => Interlocked.Decrement(ref _activeWebSockets);
@@ -95,4 +103,21 @@ internal sealed class IngressMetrics : IDisposable
 
         return counts;
     }
+
+    private Measurement<long>[] RefusalCounts()
+    {
+        var counts = new Measurement<long>[RefusalReasons.Length];
+        for (var i = 0; i < counts.Length; i++)
+        {
+            counts[i] = new Measurement<long>(Volatile.Read(ref _refused[i]), new KeyValuePair<string, object?>("reason", RefusalReasons[i]));
+        }
+
+        return counts;
+    }
+}
+
+/// <summary>Why a request was refused before it reached its sandbox.</summary>
+internal enum RefusalReason
+{
+    SandboxLimit,
 }

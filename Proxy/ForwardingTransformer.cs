@@ -11,7 +11,9 @@ namespace OpenSandbox.Ingress.Proxy;
 /// secure-access headers removed, Host set to the target, X-Forwarded-* written, and the ingress mark on
 /// the response. YARP's base transformer copies the headers and drops the hop-by-hop ones.
 /// </summary>
-internal sealed class ForwardingTransformer(SandboxDestination destination, string pathAndQuery, string? forwardedPrefix) : HttpTransformer
+/// <param name="rewriteUnderPrefix">URI mode with <c>--uri-rewrite</c>: keep redirects and cookies under the prefix.</param>
+internal sealed class ForwardingTransformer(SandboxDestination destination, string pathAndQuery, string? forwardedPrefix, bool rewriteUnderPrefix)
+    : HttpTransformer
 {
     private static readonly UriCreationOptions VerbatimPath = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
@@ -80,9 +82,44 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
             }
         }
 
+        if (rewriteUnderPrefix && forwardedPrefix is not null)
+        {
+            KeepUnderPrefix(httpContext.Request, responseHeaders, forwardedPrefix);
+        }
+
         responseHeaders[IngressHeaders.PoweredBy] = IngressHeaders.PoweredByValue;
 
         return proceed;
+    }
+
+    private void KeepUnderPrefix(HttpRequest request, IHeaderDictionary responseHeaders, string prefix)
+    {
+        var clientHost = request.Host.Value ?? "";
+        var clientOrigin = request.Scheme + "://" + clientHost;
+        foreach (var name in (ReadOnlySpan<string>)[HeaderNames.Location, HeaderNames.ContentLocation])
+        {
+            if (responseHeaders[name] is { Count: 1 } location)
+            {
+                responseHeaders[name] = UriRewrite.Location(location.ToString(), prefix, destination.Authority, clientHost, clientOrigin);
+            }
+        }
+
+        if (responseHeaders["Refresh"] is { Count: 1 } refresh)
+        {
+            responseHeaders["Refresh"] = UriRewrite.Refresh(refresh.ToString(), prefix, destination.Authority, clientHost, clientOrigin);
+        }
+
+        var cookies = responseHeaders.SetCookie;
+        if (cookies.Count > 0)
+        {
+            var placed = new string[cookies.Count];
+            for (var i = 0; i < placed.Length; i++)
+            {
+                placed[i] = UriRewrite.CookiePath(cookies[i]!, prefix);
+            }
+
+            responseHeaders.SetCookie = placed;
+        }
     }
 
     /// <summary>

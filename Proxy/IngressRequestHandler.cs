@@ -4,13 +4,14 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
+using OpenSandbox.Ingress.Proxy.Answers;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace OpenSandbox.Ingress.Proxy;
 
 /// <summary>
-/// Every request that is not the status probe (SPEC §4–§8): routing decision from memory, forward through YARP and
-/// the one shared <see cref="HttpMessageInvoker"/>, request log.
+/// Every request that is not the status probe (SPEC §4–§8): routing decision from memory, the per-sandbox limit,
+/// forward through YARP and the one shared <see cref="HttpMessageInvoker"/>, request log.
 /// </summary>
 internal sealed partial class IngressRequestHandler(
     RequestRouter router,
@@ -19,6 +20,8 @@ internal sealed partial class IngressRequestHandler(
     RequestLog requestLog,
     IngressMetrics metrics,
     WebSocketDrain webSockets,
+    SandboxConcurrency? concurrency,
+    bool rewriteUnderPrefix,
     ILogger<IngressRequestHandler> logger)
 {
     public async Task HandleAsync(HttpContext context)
@@ -37,27 +40,37 @@ internal sealed partial class IngressRequestHandler(
         var request = context.Request;
         if (HttpMethods.IsConnect(request.Method) && context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect != true)
         {
-            await ErrorResponse.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "CONNECT is not supported").ConfigureAwait(false);
+            await new ErrorResponse(ErrorCode.MethodNotAllowed, "CONNECT is not supported").WriteAsync(context).ConfigureAwait(false);
             return null;
         }
 
         // 2. Route, sandbox and access, from memory.
         var decision = router.Decide(RouteReader.OriginFormTarget(context), request.Headers);
-        if (decision.Destination is not { } destination)
+        if (decision.Refusal is { } refusal)
         {
-            await ErrorResponse.WriteAsync(context, decision.Status, decision.Reason!).ConfigureAwait(false);
+            await refusal.WriteAsync(context).ConfigureAwait(false);
             return null;
         }
 
-        // 3. An upgrade is tracked so that shutdown can close it cleanly.
+        // 3. A sandbox at its limit is refused before anything reaches it.
+        var (route, destination) = (decision.Route!, decision.Destination!);
+        if (concurrency is not null && !concurrency.TryEnter(route.SandboxId))
+        {
+            metrics.Refused(RefusalReason.SandboxLimit);
+            await new ErrorResponse(ErrorCode.TooManyRequests,
+                $"sandbox {route.SandboxId} is at its limit of {concurrency.Limit} concurrent requests", route.SandboxId, route.Port).WriteAsync(context).ConfigureAwait(false);
+            return null;
+        }
+
+        // 4. An upgrade is tracked so that shutdown can close it cleanly.
         var upgrade = webSockets.TryTrack(context);
         if (upgrade)
         {
             metrics.WebSocketOpened();
         }
 
-        // 4. Forward (the routing decision has queued the renew intent).
-        var transformer = new ForwardingTransformer(destination, decision.PathAndQuery!, decision.ForwardedPrefix);
+        // 5. Forward (the routing decision has queued the renew intent).
+        var transformer = new ForwardingTransformer(destination, decision.PathAndQuery!, decision.ForwardedPrefix, rewriteUnderPrefix);
         ForwarderError error;
         try
         {
@@ -69,34 +82,35 @@ internal sealed partial class IngressRequestHandler(
             {
                 metrics.WebSocketClosed();
             }
+
+            concurrency?.Exit(route.SandboxId);
         }
 
-        // 5. A failure before the response started is answered here; after that the connection is cut.
-        var sandboxId = decision.Route!.SandboxId;
+        // 6. A failure before the response started is answered here; after that the connection is cut.
         if (error != ForwarderError.None)
         {
-            await ReportForwardingErrorAsync(context, error, sandboxId).ConfigureAwait(false);
+            await ReportForwardingErrorAsync(context, error, route).ConfigureAwait(false);
         }
-        else if (transformer.RefusedResponse is { } refusal)
+        else if (transformer.RefusedResponse is { } refusedResponse)
         {
-            LogForwardingFailed(sandboxId, ForwarderError.ResponseHeaders, refusal);
-            await ErrorResponse.WriteAsync(context, StatusCodes.Status502BadGateway, $"sandbox {sandboxId} is unreachable").ConfigureAwait(false);
+            LogForwardingFailed(route.SandboxId, ForwarderError.ResponseHeaders, refusedResponse);
+            await Unreachable(route).WriteAsync(context).ConfigureAwait(false);
         }
 
         return destination.Prefix;
     }
 
-    private async Task ReportForwardingErrorAsync(HttpContext context, ForwarderError error, string sandboxId)
+    private async Task ReportForwardingErrorAsync(HttpContext context, ForwarderError error, SandboxRoute route)
     {
         var cause = context.Features.Get<IForwarderErrorFeature>()?.Exception?.GetBaseException();
         if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
             or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled)
         {
-            LogClientGone(sandboxId, error);
+            LogClientGone(route.SandboxId, error);
             return;
         }
 
-        LogForwardingFailed(sandboxId, error, cause?.Message ?? "-");
+        LogForwardingFailed(route.SandboxId, error, cause?.Message ?? "-");
         if (cause is System.Net.Sockets.SocketException)
         {
             metrics.UpstreamConnectFailed();
@@ -104,14 +118,16 @@ internal sealed partial class IngressRequestHandler(
 
         // YARP has already chosen the status (502, or 504 on its activity timeout) when nothing was sent yet;
         // the response-headers deadline surfaces as a TimeoutException.
-        var status = cause is TimeoutException ? StatusCodes.Status504GatewayTimeout
-            : context.Response.StatusCode is >= 400 ? context.Response.StatusCode
-            : StatusCodes.Status502BadGateway;
-        var reason = status == StatusCodes.Status504GatewayTimeout
-            ? $"sandbox {sandboxId} did not answer in time"
-            : $"sandbox {sandboxId} is unreachable";
-        await ErrorResponse.WriteAsync(context, status, reason).ConfigureAwait(false);
+        var answer = cause is TimeoutException || context.Response.StatusCode == StatusCodes.Status504GatewayTimeout
+            ? new ErrorResponse(ErrorCode.SandboxTimeout, $"sandbox {route.SandboxId} did not answer in time", route.SandboxId, route.Port)
+            : error == ForwarderError.RequestBodyClient
+            ? new ErrorResponse(ErrorCode.RequestInvalid, "the request body could not be read", route.SandboxId, route.Port)
+            : Unreachable(route);
+        await answer.WriteAsync(context).ConfigureAwait(false);
     }
+
+    private static ErrorResponse Unreachable(SandboxRoute route) =>
+        new(ErrorCode.SandboxUnreachable, $"sandbox {route.SandboxId} is unreachable", route.SandboxId, route.Port);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to sandbox {SandboxId} failed: {Error} {Detail}")]
     private partial void LogForwardingFailed(string sandboxId, ForwarderError error, string detail);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using OpenSandbox.Ingress.Proxy.Answers;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Security;
@@ -20,36 +21,36 @@ internal sealed class RequestRouter(RouteReader routeReader, SandboxDirectory di
         // 1. Nothing is known before the first sync.
         if (!directory.IsSynced)
         {
-            return RouteDecision.Answer(StatusCodes.Status503ServiceUnavailable, "cache not synced");
+            return RouteDecision.Answer(new ErrorResponse(ErrorCode.CacheNotSynced, "cache not synced"));
         }
 
         // 2. The route, from the path or the headers.
         var (route, routeError) = routeReader.Read(pathAndQuery, headers);
         if (route is null)
         {
-            return RouteDecision.Answer(StatusCodes.Status400BadRequest, routeError!);
+            return RouteDecision.Answer(new ErrorResponse(ErrorCode.RouteInvalid, routeError!));
         }
 
         // 3. The sandbox, and whether it can take traffic.
-        var lookup = directory.Lookup(route.SandboxId);
+        var (id, port) = (route.SandboxId, route.Port);
+        var lookup = directory.Lookup(id);
         if (lookup.Record is not { } sandbox)
         {
-            return lookup.IsAmbiguous
-                ? RouteDecision.Answer(StatusCodes.Status502BadGateway,
-                    $"sandbox {route.SandboxId} exists in more than one namespace ({string.Join(", ", lookup.AmbiguousNamespaces!)})")
-                : RouteDecision.Answer(StatusCodes.Status404NotFound, $"sandbox {route.SandboxId} not found");
+            return RouteDecision.Answer(lookup.IsAmbiguous
+                ? new ErrorResponse(ErrorCode.SandboxAmbiguous, $"sandbox {id} exists in more than one namespace ({string.Join(", ", lookup.AmbiguousNamespaces!)})", id, port)
+                : new ErrorResponse(ErrorCode.SandboxNotFound, $"sandbox {id} not found", id, port));
         }
 
         if (sandbox.NotReadyReason is not null || sandbox.Address is null)
         {
-            return RouteDecision.Answer(StatusCodes.Status503ServiceUnavailable, $"{sandbox.NotReadyReason ?? "no endpoint"}: {route.SandboxId}");
+            return RouteDecision.Answer(new ErrorResponse(ErrorCode.SandboxNotReady, $"{sandbox.NotReadyReason ?? "no endpoint"}: {id}", id, port));
         }
 
         // 4. Secure access; it also decides which reading of a URI-mode route is forwarded.
         var access = accessGuard.Check(sandbox.AccessToken, route, headers);
-        if (!access.IsAllowed)
+        if (access.Refusal is { } refusal)
         {
-            return RouteDecision.Answer(access.StatusCode, access.Reason!);
+            return RouteDecision.Answer(new ErrorResponse(refusal, access.Reason!, id, port));
         }
 
         // 5. The renew intent, then the destination.
@@ -59,17 +60,15 @@ internal sealed class RequestRouter(RouteReader routeReader, SandboxDirectory di
             renewIntents.Observe(route.SandboxId, route.Port, forwardedPathAndQuery);
         }
 
-        return new RouteDecision(StatusCodes.Status200OK, null, route, sandbox.Address.At(route.Port), forwardedPathAndQuery, forwardedPrefix);
+        return new RouteDecision(null, route, sandbox.Address.At(route.Port), forwardedPathAndQuery, forwardedPrefix);
     }
 }
 
-/// <summary>Either a destination and what to send it, or the status and one-line reason the ingress answers with.</summary>
+/// <summary>Either a destination and what to send it, or the answer the ingress gives itself.</summary>
 /// <param name="PathAndQuery">What the sandbox receives as the request target.</param>
 /// <param name="ForwardedPrefix">URI mode: the path prefix stripped, for <c>X-Forwarded-Prefix</c>.</param>
-internal readonly record struct RouteDecision(int Status, string? Reason, SandboxRoute? Route, SandboxDestination? Destination, string? PathAndQuery,
+internal readonly record struct RouteDecision(ErrorResponse? Refusal, SandboxRoute? Route, SandboxDestination? Destination, string? PathAndQuery,
     string? ForwardedPrefix)
 {
-    public bool IsForward => Destination is not null;
-
-    public static RouteDecision Answer(int status, string reason) => new(status, reason, null, null, null, null);
+    public static RouteDecision Answer(ErrorResponse refusal) => new(refusal, null, null, null, null);
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using OpenSandbox.Ingress.Hosting;
+using OpenSandbox.Ingress.Proxy.Answers;
 
 namespace OpenSandbox.Ingress.Proxy;
 
@@ -9,8 +10,8 @@ internal sealed class StatusProbe(RequestRouter router, DrainState drain)
     public const string Path = "/status.ok";
 
     private static readonly IResult Ok = new OkResult();
-    private static readonly IResult Draining = new ErrorResponse(StatusCodes.Status503ServiceUnavailable, "draining");
-    private static readonly IResult NotSynced = new ErrorResponse(StatusCodes.Status503ServiceUnavailable, "cache not synced");
+    private static readonly IResult Draining = new ErrorResponse(ErrorCode.Draining, "draining");
+    private static readonly IResult NotSynced = new ErrorResponse(ErrorCode.CacheNotSynced, "cache not synced");
 
     public IResult Answer() => drain.IsDraining ? Draining : router.IsSynced ? Ok : NotSynced;
 
@@ -22,7 +23,7 @@ internal sealed class StatusProbe(RequestRouter router, DrainState drain)
         {
             var response = httpContext.Response;
             response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = ErrorResponse.ContentType;
+            response.ContentType = ErrorResponse.PlainTextContentType;
             response.ContentLength = Body.Length;
             return HttpMethods.IsHead(httpContext.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(Body).AsTask();
         }

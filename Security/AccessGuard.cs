@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using OpenSandbox.Ingress.Proxy;
+using OpenSandbox.Ingress.Proxy.Answers;
 
 namespace OpenSandbox.Ingress.Security;
 
@@ -35,12 +36,12 @@ internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time)
     {
         if (presented.Count != 1)
         {
-            return AccessDecision.Deny(StatusCodes.Status401Unauthorized, $"more than one {IngressHeaders.SecureAccess} header for sandbox {sandboxId}");
+            return AccessDecision.Deny(ErrorCode.AccessDenied, $"more than one {IngressHeaders.SecureAccess} header for sandbox {sandboxId}");
         }
 
         return FixedTimeEquals(accessToken, presented.ToString())
             ? AccessDecision.Allow(stripSignedPrefix)
-            : AccessDecision.Deny(StatusCodes.Status401Unauthorized, $"invalid secure access token for sandbox {sandboxId}");
+            : AccessDecision.Deny(ErrorCode.AccessDenied, $"invalid secure access token for sandbox {sandboxId}");
     }
 
     private AccessDecision CheckSignedRoute(SandboxRoute route)
@@ -48,33 +49,33 @@ internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time)
         var id = route.SandboxId;
         if (route.Signature is not { } signature)
         {
-            return AccessDecision.Deny(StatusCodes.Status401Unauthorized, $"sandbox {id} requires secure access");
+            return AccessDecision.Deny(ErrorCode.AccessDenied, $"sandbox {id} requires secure access");
         }
 
         if (!signature.IsWellFormed(out var expires))
         {
-            return AccessDecision.Deny(StatusCodes.Status400BadRequest, $"malformed signed route for sandbox {id}");
+            return AccessDecision.Deny(ErrorCode.RouteInvalid, $"malformed signed route for sandbox {id}");
         }
 
         if (keys.IsEmpty)
         {
-            return AccessDecision.Deny(StatusCodes.Status503ServiceUnavailable, $"signed route for sandbox {id} but no signing keys are configured");
+            return AccessDecision.Deny(ErrorCode.VerifierNotConfigured, $"signed route for sandbox {id} but no signing keys are configured");
         }
 
         var keyId = signature.Signature[SignedRouteSyntax.DigestHexLength];
         if (!keys.TryGetSecret(keyId, out var secret))
         {
-            return AccessDecision.Deny(StatusCodes.Status401Unauthorized, $"unknown signing key for sandbox {id}");
+            return AccessDecision.Deny(ErrorCode.AccessDenied, $"unknown signing key for sandbox {id}");
         }
 
         if ((ulong)time.GetUtcNow().ToUnixTimeSeconds() > expires)
         {
-            return AccessDecision.Deny(StatusCodes.Status401Unauthorized, $"signed route for sandbox {id} has expired");
+            return AccessDecision.Deny(ErrorCode.AccessDenied, $"signed route for sandbox {id} has expired");
         }
 
         return RouteSigner.Verify(secret, id, route.Port, signature.Expires, signature.Signature.AsSpan(0, SignedRouteSyntax.DigestHexLength))
             ? AccessDecision.Allow(readSigned: true)
-            : AccessDecision.Deny(StatusCodes.Status401Unauthorized, $"invalid route signature for sandbox {id}");
+            : AccessDecision.Deny(ErrorCode.AccessDenied, $"invalid route signature for sandbox {id}");
     }
 
     /// <summary>

@@ -6,13 +6,15 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenSandbox.Ingress.Hosting;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
+using Snapshooter;
 using Snapshooter.Xunit3;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 
 /// <summary>
-/// Every answer the ingress gives itself, as a client reads it (status, content type, body), in one snapshot: clients
-/// and scripts parse these lines, so any change to one is a deliberate change made together with the snapshot.
+/// Every answer the ingress gives itself, as a client reads it (status, content type, Retry-After, body), in each form
+/// <c>Accept</c> can ask for, one snapshot per form: clients and scripts parse these, so any change to one is a
+/// deliberate change made together with its snapshot.
 /// </summary>
 public sealed class OwnAnswerSnapshotTests
 {
@@ -29,12 +31,18 @@ public sealed class OwnAnswerSnapshotTests
         status: {ready: 1}
         """);
 
-    [Fact]
-    public async Task Every_status_the_ingress_answers_itself()
+    [Theory]
+    [InlineData("none", null)]
+    [InlineData("any", "*/*")]
+    [InlineData("browser", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")]
+    [InlineData("json", "application/json")]
+    public async Task Every_status_the_ingress_answers_itself(string form, string? accept)
     {
+        string Ask(string head) => head + (accept is null ? "" : $"Accept: {accept}\r\n");
+
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(""));
         await using var ingress = await InProcessIngress.StartAsync(
-            configure: options => options with { UpstreamResponseTimeout = TimeSpan.FromSeconds(1) },
+            configure: options => options with { UpstreamResponseTimeout = TimeSpan.FromSeconds(1), MaxRequestsPerSandbox = 1 },
             manifests: new Dictionary<string, string> { ["all.yaml"] = Sandboxes });
         using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -44,27 +52,32 @@ public sealed class OwnAnswerSnapshotTests
 
         var answers = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
-            ["400 no routing key"] = await AskAsync(port, "GET / HTTP/1.1\r\nHost: \r\n"),
-            ["400 no port"] = await AskAsync(port, Route("open")),
-            ["400 port 0"] = await AskAsync(port, Route("open-0")),
-            ["400 two routing headers"] = await AskAsync(port, Route($"open-{live}") + $"OpenSandbox-Ingress-To: open-{live}\r\n"),
-            ["400 malformed signed route"] = await AskAsync(port, Route("open-8080-zzz-1q234567a")),
-            ["401 no credential"] = await AskAsync(port, Route($"locked-{live}")),
-            ["401 wrong token"] = await AskAsync(port, Route($"locked-{live}") + "OpenSandbox-Secure-Access: nope\r\n"),
-            ["401 two tokens"] = await AskAsync(port, Route($"locked-{live}") + "OpenSandbox-Secure-Access: a\r\nOpenSandbox-Secure-Access: b\r\n"),
-            ["404 unknown sandbox"] = await AskAsync(port, Route($"nobody-{live}")),
-            ["405 CONNECT"] = await AskAsync(port, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n"),
-            ["502 in two namespaces"] = await AskAsync(port, Route($"twin-{live}")),
-            ["502 unreachable"] = await AskAsync(port, Route($"open-{dead}")),
-            ["503 not ready"] = await AskAsync(port, Route($"cold-{live}")),
-            ["503 paused"] = await AskAsync(port, Route($"paused-{live}")),
-            ["503 no endpoint"] = await AskAsync(port, Route($"nowhere-{live}")),
-            ["503 signed route without keys"] = await AskAsync(port, Route($"locked-{live}-zzzzzzz-00000000a")),
-            ["504 no answer in time"] = await AskAsync(port, Route($"open-{live}")),
+            ["400 no routing key"] = await AskAsync(port, Ask("GET / HTTP/1.1\r\nHost: \r\n")),
+            ["400 no port"] = await AskAsync(port, Ask(Route("open"))),
+            ["400 port 0"] = await AskAsync(port, Ask(Route("open-0"))),
+            ["400 two routing headers"] = await AskAsync(port, Ask(Route($"open-{live}") + $"OpenSandbox-Ingress-To: open-{live}\r\n")),
+            ["400 malformed signed route"] = await AskAsync(port, Ask(Route("open-8080-zzz-1q234567a"))),
+            ["401 no credential"] = await AskAsync(port, Ask(Route($"locked-{live}"))),
+            ["401 wrong token"] = await AskAsync(port, Ask(Route($"locked-{live}") + "OpenSandbox-Secure-Access: nope\r\n")),
+            ["401 two tokens"] = await AskAsync(port, Ask(Route($"locked-{live}") + "OpenSandbox-Secure-Access: a\r\nOpenSandbox-Secure-Access: b\r\n")),
+            ["404 unknown sandbox"] = await AskAsync(port, Ask(Route($"nobody-{live}"))),
+            ["405 CONNECT"] = await AskAsync(port, Ask("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n")),
+            ["502 in two namespaces"] = await AskAsync(port, Ask(Route($"twin-{live}"))),
+            ["502 unreachable"] = await AskAsync(port, Ask(Route($"open-{dead}"))),
+            ["503 not ready"] = await AskAsync(port, Ask(Route($"cold-{live}"))),
+            ["503 paused"] = await AskAsync(port, Ask(Route($"paused-{live}"))),
+            ["503 no endpoint"] = await AskAsync(port, Ask(Route($"nowhere-{live}"))),
+            ["503 signed route without keys"] = await AskAsync(port, Ask(Route($"locked-{live}-zzzzzzz-00000000a"))),
         };
 
+        // The sandbox never answers: one request holds its only slot until the 1 s timeout, the next is refused.
+        var held = AskAsync(port, Ask(Route($"open-{live}")));
+        await Eventually.WaitAsync(() => Task.FromResult(backend.Requests.Count), n => n == 1, TimeSpan.FromSeconds(5), "the held request");
+        answers["429 sandbox at its limit"] = await AskAsync(port, Ask(Route($"open-{live}")));
+        answers["504 no answer in time"] = await held;
+
         ingress.Services.GetRequiredService<DrainState>().Begin();
-        answers["503 draining (/status.ok)"] = await AskAsync(port, "GET /status.ok HTTP/1.1\r\nHost: h\r\n");
+        answers["503 draining (/status.ok)"] = await AskAsync(port, Ask("GET /status.ok HTTP/1.1\r\nHost: h\r\n"));
         await using var hung = await KubernetesApiEmulator.StartAsync();
         hung.HangRequests();
         await using var unsynced = await InProcessIngress.StartAsync(configure: options => options with
@@ -73,16 +86,18 @@ public sealed class OwnAnswerSnapshotTests
             SandboxesDirectory = null,
             KubeconfigPath = Kubeconfig.Write(hung.Server, null, null),
         });
-        answers["503 cache not synced (/status.ok)"] = await AskAsync(unsynced.BaseAddress.Port, "GET /status.ok HTTP/1.1\r\nHost: h\r\n");
-        answers["503 cache not synced"] = await AskAsync(unsynced.BaseAddress.Port, Route($"open-{live}"));
+        answers["503 cache not synced (/status.ok)"] = await AskAsync(unsynced.BaseAddress.Port, Ask("GET /status.ok HTTP/1.1\r\nHost: h\r\n"));
+        answers["503 cache not synced"] = await AskAsync(unsynced.BaseAddress.Port, Ask(Route($"open-{live}")));
         hung.ReleaseHungRequests();
 
-        Snapshot.Match(answers);
+        // Ports are new every run: the snapshot names them by role.
+        var stable = answers.ToDictionary(a => a.Key, a => a.Value.Replace(live, "<port>", StringComparison.Ordinal).Replace(dead, "<closed port>", StringComparison.Ordinal));
+        Snapshot.Match(stable, SnapshotNameExtension.Create(form));
     }
 
     private static string Route(string key) => $"GET /x HTTP/1.1\r\nHost: h\r\nOpenSandbox-Ingress-To: {key}\r\n";
 
-    /// <returns>Status code, content type and body of the answer to one request on its own connection.</returns>
+    /// <returns>Status code, content type, Retry-After and body of the answer to one request on its own connection.</returns>
     private static async Task<string> AskAsync(int port, string head)
     {
         using var tcp = new TcpClient();
@@ -95,7 +110,8 @@ public sealed class OwnAnswerSnapshotTests
         var text = Encoding.UTF8.GetString(received.ToArray());
         var (responseHead, body) = (text[..text.IndexOf("\r\n\r\n", StringComparison.Ordinal)], text[(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
         var lines = responseHead.Split("\r\n");
-        var contentType = lines.FirstOrDefault(l => l.StartsWith("Content-Type:", StringComparison.OrdinalIgnoreCase))?["Content-Type:".Length..].Trim();
-        return $"{lines[0]["HTTP/1.1 ".Length..]} | {contentType} | {body}";
+        string? Header(string name) => lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))?[(name.Length + 1)..].Trim();
+        var retryAfter = Header("Retry-After") is { } seconds ? $"Retry-After {seconds} | " : "";
+        return $"{lines[0]["HTTP/1.1 ".Length..]} | {Header("Content-Type")} | {retryAfter}{body}";
     }
 }
