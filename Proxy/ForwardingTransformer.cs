@@ -22,10 +22,10 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
 
-        // The path as received: no decoding, no dot-segment removal.
+        // 1. The path as received: no decoding, no dot-segment removal.
         proxyRequest.RequestUri = new Uri(destination.Prefix + pathAndQuery, in VerbatimPath);
 
-        // 1. Fields the client's Connection names go before the ingress writes its own (a named X-Forwarded-For chain too).
+        // 2. Fields the client's Connection names go before the ingress writes its own (a named X-Forwarded-For chain too).
         var incoming = httpContext.Request.Headers;
         var headers = proxyRequest.Headers;
         var connection = incoming.Connection;
@@ -37,14 +37,14 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
             }
         }
 
-        // 2. The ingress's own request headers stop here. Only what the client sent is removed: each removal parses the
+        // 3. The ingress's own request headers stop here. Only what the client sent is removed: each removal parses the
         //    header name again, and most requests carry one routing header at most.
         RemoveIfSent(incoming, headers, IngressHeaders.IngressTo);
         RemoveIfSent(incoming, headers, IngressHeaders.LegacyIngress);
         RemoveIfSent(incoming, headers, IngressHeaders.SecureAccess);
         RemoveIfSent(incoming, headers, IngressHeaders.AccessRenew);
 
-        // 3. Host (the target's, replacing the copied one) and X-Forwarded-*.
+        // 4. Host (the target's, replacing the copied one) and X-Forwarded-*.
         headers.Host = destination.Authority;
         AppendForwardedFor(httpContext, headers);
         var request = httpContext.Request;

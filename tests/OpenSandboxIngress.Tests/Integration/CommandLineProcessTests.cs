@@ -18,6 +18,7 @@ public sealed class CommandLineProcessTests
                      ("--log-level", "info"), ("--kubeconfig", null), ("--secure-access-keys", null), ("--renew-intent-enabled", null),
                      ("--renew-intent-redis-dsn", "redis://127.0.0.1:6379/0"), ("--renew-intent-queue-key", "opensandbox:renew:intent"),
                      ("--renew-intent-queue-max-len", "0"), ("--renew-intent-min-interval", "60"), ("--version", null),
+                     ("--max-requests-per-sandbox", "0"), ("--uri-rewrite", null),
                  })
         {
             var line = stdout.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith(flag + " ", StringComparison.Ordinal));

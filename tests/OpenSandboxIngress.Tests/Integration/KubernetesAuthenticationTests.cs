@@ -29,18 +29,22 @@ public sealed class KubernetesAuthenticationTests : IAsyncLifetime
         Eventually.WaitAsync(() => Task.FromResult(_emulator.RequestLog.Any(p => p.Contains("watch=true", StringComparison.Ordinal))),
             started => started, TimeSpan.FromSeconds(5), "the watch request");
 
+    private static async Task<HttpStatusCode> GetThroughAsync(IngressProcess ingress, string routingKey)
+    {
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ingress.Port}/");
+        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", routingKey);
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        return response.StatusCode;
+    }
+
     [Fact]
     public async Task Tls_with_a_custom_ca_and_a_bearer_token_works()
     {
         var kubeconfig = Kubeconfig.Write(_emulator.Server, "right-token", _emulator.CertificateAuthorityBase64);
         await using var ingress = await IngressProcess.StartAsync("--kubeconfig", kubeconfig);
-        using var client = new HttpClient();
-        var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ingress.Port}/");
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"secure-cluster-{_backend.Port}");
 
-        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await GetThroughAsync(ingress, $"secure-cluster-{_backend.Port}"));
         await WatchStartedAsync();
     }
 
@@ -65,12 +69,8 @@ public sealed class KubernetesAuthenticationTests : IAsyncLifetime
         var kubeconfig = Kubeconfig.Write(proxy.Server, null, null, anonymous: true);
 
         await using var ingress = await IngressProcess.StartAsync("--kubeconfig", kubeconfig);
-        using var client = new HttpClient();
-        var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ingress.Port}/");
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"open-cluster-{_backend.Port}");
-        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await GetThroughAsync(ingress, $"open-cluster-{_backend.Port}"));
         Assert.NotEmpty(proxy.AuthorizationLog);
         Assert.All(proxy.AuthorizationLog, header => Assert.Equal("", header));
     }
