@@ -162,6 +162,12 @@ internal static class IngressCommandLine
         DefaultValueFactory = _ => IngressOptions.DefaultMinClientDataRate,
     };
 
+    public static readonly Option<double> UpstreamConnectRetry = new("--upstream-connect-retry")
+    {
+        Description = "Seconds a connection refused by a ready sandbox (its server still starting) is tried again, 25 ms doubling to 400 ms; 0 = 502 at once.",
+        DefaultValueFactory = _ => 0,
+    };
+
     public static readonly Option<int> MaxRequestsPerSandbox = new("--max-requests-per-sandbox")
     {
         Description = "Requests and open WebSockets one sandbox may have at once; beyond that 429 with Retry-After: 1. 0 = no limit.",
@@ -182,7 +188,7 @@ internal static class IngressCommandLine
             Namespace, ProviderType, Mode, Port, H2cPort, MetricsPort, ListenAddress, LogLevel, Kubeconfig, SandboxesDir, SecureAccessKeys,
             RenewIntentEnabled, RenewIntentRedisDsn, RenewIntentQueueKey, RenewIntentQueueMaxLen, RenewIntentMinInterval,
             UpstreamConnectTimeout, UpstreamIdleTimeout, UpstreamResponseTimeout, UpstreamPoolIdleTimeout, RequestHeaderTimeout,
-            ClientIdleTimeout, MaxRequestHeaderSize, MinClientDataRate, DrainTimeout, ShutdownDelay, MaxRequestsPerSandbox, UriRewrite,
+            ClientIdleTimeout, MaxRequestHeaderSize, MinClientDataRate, DrainTimeout, ShutdownDelay, UpstreamConnectRetry, MaxRequestsPerSandbox, UriRewrite,
         };
 
         foreach (var option in root.Options)

@@ -67,6 +67,9 @@ internal sealed record IngressOptions
     /// <summary>Bytes per second a client must keep sending a body or reading a response, after a 5 s grace; 0 = no minimum.</summary>
     public double MinClientDataRate { get; init; } = DefaultMinClientDataRate;
 
+    /// <summary>How long a refused connection to a sandbox is tried again; zero = not at all.</summary>
+    public TimeSpan UpstreamConnectRetry { get; init; }
+
     /// <summary>Requests and open WebSockets one sandbox may have at once; 0 = no limit.</summary>
     public int MaxRequestsPerSandbox { get; init; }
 

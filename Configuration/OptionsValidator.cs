@@ -116,7 +116,7 @@ internal static class OptionsValidator
             (IngressCommandLine.UpstreamConnectTimeout, false), (IngressCommandLine.UpstreamIdleTimeout, false),
             (IngressCommandLine.UpstreamResponseTimeout, true), (IngressCommandLine.UpstreamPoolIdleTimeout, false),
             (IngressCommandLine.RequestHeaderTimeout, false), (IngressCommandLine.ClientIdleTimeout, false),
-            (IngressCommandLine.DrainTimeout, false), (IngressCommandLine.ShutdownDelay, true),
+            (IngressCommandLine.DrainTimeout, false), (IngressCommandLine.ShutdownDelay, true), (IngressCommandLine.UpstreamConnectRetry, true),
         };
         var seconds = new Dictionary<Option<double>, TimeSpan>();
         foreach (var (option, zeroAllowed) in durations)
@@ -179,6 +179,7 @@ internal static class OptionsValidator
             MinClientDataRate = minDataRate,
             DrainTimeout = seconds[IngressCommandLine.DrainTimeout],
             ShutdownDelay = seconds[IngressCommandLine.ShutdownDelay],
+            UpstreamConnectRetry = seconds[IngressCommandLine.UpstreamConnectRetry],
             MaxRequestsPerSandbox = maxPerSandbox,
             UriRewrite = result.GetValue(IngressCommandLine.UriRewrite),
         };

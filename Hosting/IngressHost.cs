@@ -54,8 +54,9 @@ internal static class IngressHost
             sp.GetRequiredService<AccessGuard>(), sp.GetRequiredService<IRenewIntents>()));
         services.AddSingleton(sp => new RequestLog(sp.GetRequiredService<IngressMetrics>(), sp.GetService<AccessLog>(), sp.GetRequiredService<TimeProvider>()));
         // Factories, not instances, so the container disposes them at shutdown.
-        services.AddSingleton(_ => new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout, options.UpstreamPoolIdleTimeout,
-            options.UpstreamResponseTimeout));
+        services.AddSingleton(sp => new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout, options.UpstreamPoolIdleTimeout,
+            options.UpstreamResponseTimeout, options.UpstreamConnectRetry, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IngressMetrics>().UpstreamConnectRetried));
         services.AddHttpForwarder();
         AddRenewIntents(services, options.RenewIntent);
         AddMetrics(services, options);
@@ -65,7 +66,7 @@ internal static class IngressHost
         services.AddSingleton(sp => new IngressRequestHandler(sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<IHttpForwarder>(),
             sp.GetRequiredService<UpstreamClient>(), sp.GetRequiredService<RequestLog>(), sp.GetRequiredService<IngressMetrics>(),
             sp.GetRequiredService<WebSocketDrain>(), options.MaxRequestsPerSandbox > 0 ? new SandboxConcurrency(options.MaxRequestsPerSandbox) : null,
-            options.Mode == RoutingMode.Uri && options.UriRewrite, sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
+            sp.GetService<OpenSessions>(), options.Mode == RoutingMode.Uri && options.UriRewrite, sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
         overrideServices?.Invoke(services);
 
         // 3. The endpoints: the metrics listener branches off first; on the proxy listeners the status probe, and every
@@ -187,6 +188,13 @@ internal static class IngressHost
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RedisRenewIntentPublisher>>()));
         services.AddSingleton<IRenewIntents>(sp => sp.GetRequiredService<RedisRenewIntentPublisher>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisRenewIntentPublisher>());
+
+        // With no interval there is nothing to pace open sessions by: every request already publishes.
+        if (options.MinInterval > TimeSpan.Zero)
+        {
+            services.AddSingleton(sp => new OpenSessions(sp.GetRequiredService<IRenewIntents>(), options.MinInterval, sp.GetRequiredService<TimeProvider>()));
+            services.AddHostedService(sp => sp.GetRequiredService<OpenSessions>());
+        }
     }
 
     private static KubernetesApi CreateKubernetesApi(string? kubeconfigPath)

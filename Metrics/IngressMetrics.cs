@@ -31,6 +31,7 @@ internal sealed class IngressMetrics : IDisposable
     private readonly KeyValuePair<string, object?> _mode;
     private readonly long[] _refused = new long[RefusalReasons.Length];
     private long _upstreamConnectFailures;
+    private long _upstreamConnectRetries;
     private long _activeWebSockets;
     private long _watchRestarts;
     private long _relists;
@@ -46,6 +47,8 @@ internal sealed class IngressMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         _meter.CreateObservableCounter("opensandbox_ingress_upstream_connect_failures", () => Volatile.Read(ref _upstreamConnectFailures),
             description: "Requests whose sandbox could not be connected to (502).");
+        _meter.CreateObservableCounter("opensandbox_ingress_upstream_connect_retries", () => Volatile.Read(ref _upstreamConnectRetries),
+            description: "Sandbox connections refused while connecting and tried again (--upstream-connect-retry).");
         _meter.CreateObservableUpDownCounter("opensandbox_ingress_websockets_active", () => Volatile.Read(ref _activeWebSockets),
             description: "Upgraded connections open now.");
         _meter.CreateObservableCounter("opensandbox_ingress_refused", RefusalCounts,
@@ -80,6 +83,8 @@ internal sealed class IngressMetrics : IDisposable
     }
 
     public void UpstreamConnectFailed() => Interlocked.Increment(ref _upstreamConnectFailures);
+
+    public void UpstreamConnectRetried() => Interlocked.Increment(ref _upstreamConnectRetries);
 
     public void Refused(RefusalReason reason) => Interlocked.Increment(ref _refused[(int)reason]);
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.Proxy.Answers;
+using OpenSandbox.Ingress.RenewIntent;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace OpenSandbox.Ingress.Proxy;
@@ -21,6 +22,7 @@ internal sealed partial class IngressRequestHandler(
     IngressMetrics metrics,
     WebSocketDrain webSockets,
     SandboxConcurrency? concurrency,
+    OpenSessions? openSessions,
     bool rewriteUnderPrefix,
     ILogger<IngressRequestHandler> logger)
 {
@@ -69,8 +71,9 @@ internal sealed partial class IngressRequestHandler(
             metrics.WebSocketOpened();
         }
 
-        // 5. Forward (the routing decision has queued the renew intent).
+        // 5. Forward (the routing decision has queued the renew intent; a session still open renews again).
         var transformer = new ForwardingTransformer(destination, decision.PathAndQuery!, decision.ForwardedPrefix, rewriteUnderPrefix);
+        var session = openSessions?.Open(route.SandboxId, route.Port, decision.PathAndQuery!);
         ForwarderError error;
         try
         {
@@ -84,6 +87,7 @@ internal sealed partial class IngressRequestHandler(
             }
 
             concurrency?.Exit(route.SandboxId);
+            session?.Dispose();
         }
 
         // 6. A failure before the response started is answered here; after that the connection is cut.

@@ -10,7 +10,10 @@ namespace OpenSandbox.Ingress.Proxy;
 internal sealed class UpstreamClient : IDisposable
 {
     /// <param name="responseHeadersTimeout">Null: wait as long as the sandbox takes (long polls).</param>
-    public UpstreamClient(TimeSpan connectTimeout, TimeSpan idleTimeout, TimeSpan poolIdleTimeout, TimeSpan? responseHeadersTimeout)
+    /// <param name="connectRetry">Zero: a refused connection is answered 502 at once.</param>
+    /// <param name="onConnectRetry">Called for every retried connection (a metric).</param>
+    public UpstreamClient(TimeSpan connectTimeout, TimeSpan idleTimeout, TimeSpan poolIdleTimeout, TimeSpan? responseHeadersTimeout,
+        TimeSpan connectRetry, TimeProvider time, Action onConnectRetry)
     {
         var sockets = new SocketsHttpHandler
         {
@@ -25,7 +28,9 @@ internal sealed class UpstreamClient : IDisposable
             EnableMultipleHttp2Connections = true,
             ActivityHeadersPropagator = null,
         };
-        Invoker = new HttpMessageInvoker(responseHeadersTimeout is { } timeout ? new ResponseHeadersTimeoutHandler(timeout, sockets) : sockets);
+        // The headers deadline is outermost, so connection retries count against it.
+        HttpMessageHandler handler = connectRetry > TimeSpan.Zero ? new ConnectRetryHandler(connectRetry, time, onConnectRetry, sockets) : sockets;
+        Invoker = new HttpMessageInvoker(responseHeadersTimeout is { } timeout ? new ResponseHeadersTimeoutHandler(timeout, handler) : handler);
         RequestConfig = new ForwarderRequestConfig
         {
             ActivityTimeout = idleTimeout,

@@ -109,6 +109,38 @@ public sealed class RenewIntentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_WebSocket_held_open_for_three_and_a_half_intervals_renews_four_times_and_stops_when_closed()
+    {
+        var redis = await StartRedisAsync();
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var ingress = await StartIngressAsync(Enabled(redis, minIntervalSeconds: 1), clock, null, "terminal");
+        await using var client = await redis.ConnectAsync();
+        var db = client.GetDatabase();
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.SetRequestHeader("OpenSandbox-Ingress-To", $"terminal-{_backend.Port}");
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{ingress.BaseAddress.Port}/ws"), TestContext.Current.CancellationToken);
+        await WaitForLengthAsync(db, 1, "the intent of the upgrade request");
+
+        // 3.5 intervals in steps of a tenth: the session reports at about 1, 2 and 3 intervals.
+        for (var step = 0; step < 35; step++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        await WaitForLengthAsync(db, 4, "three renewals while open");
+        await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", TestContext.Current.CancellationToken);
+        await Eventually.WaitAsync(() => Task.FromResult(ingress.Services.GetRequiredService<OpenSessions>().Count), open => open == 0,
+            TimeSpan.FromSeconds(5), "the session closed");
+        for (var step = 0; step < 30; step++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        Assert.Equal(4, await db.ListLengthAsync(QueueKey));
+        Assert.All(await db.ListRangeAsync(QueueKey), intent => Assert.Contains("\"sandbox_id\":\"terminal\"", (string)intent!));
+    }
+
+    [Fact]
     public async Task Fifty_requests_in_one_interval_publish_one_intent_and_the_next_interval_one_more()
     {
         var redis = await StartRedisAsync();

@@ -1,0 +1,63 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using OpenSandbox.Ingress.Tests.Infrastructure;
+
+namespace OpenSandbox.Ingress.Tests.Integration;
+
+/// <summary>
+/// A ready sandbox whose server starts listening 300 ms after the first request reaches it (SPEC §13, retry): with
+/// <c>--upstream-connect-retry</c> the request is answered by it, without the window it is 502.
+/// </summary>
+public sealed class ConnectRetryTests
+{
+    [Theory]
+    [InlineData(2.0, HttpStatusCode.OK)]
+    [InlineData(0.0, HttpStatusCode.BadGateway)]
+    public async Task A_port_that_opens_late_is_reached_within_the_retry_window(double retrySeconds, HttpStatusCode expected)
+    {
+        var port = FreePort.Next();
+        await using var ingress = await InProcessIngress.StartAsync(
+            configure: o => o with { UpstreamConnectRetry = TimeSpan.FromSeconds(retrySeconds) },
+            manifests: new Dictionary<string, string> { ["late.yaml"] = Manifests.BatchSandbox("late") });
+        using var client = new HttpClient();
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(ingress.BaseAddress, "/start")) { Content = new StringContent("body") };
+        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"late-{port}");
+
+        var sent = client.SendAsync(request, TestContext.Current.CancellationToken);
+        await Task.Delay(TimeSpan.FromMilliseconds(300), TestContext.Current.CancellationToken);
+        using var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start();
+        var served = ServeOnceAsync(listener);
+        using var response = await sent;
+
+        Assert.Equal(expected, response.StatusCode);
+        if (expected == HttpStatusCode.OK)
+        {
+            Assert.Equal("late", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+            Assert.StartsWith("POST /start HTTP/1.1", await served, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Answers one request with "late" and returns what it received.</summary>
+    private static async Task<string> ServeOnceAsync(TcpListener listener)
+    {
+        using var connection = await listener.AcceptTcpClientAsync();
+        var stream = connection.GetStream();
+        var buffer = new byte[8192];
+        var received = new StringBuilder();
+        while (!received.ToString().EndsWith("\r\n\r\nbody", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer);
+            if (read == 0)
+            {
+                break;
+            }
+
+            received.Append(Encoding.Latin1.GetString(buffer, 0, read));
+        }
+
+        await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlate"u8.ToArray());
+        return received.ToString();
+    }
+}
