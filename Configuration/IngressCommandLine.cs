@@ -162,6 +162,33 @@ internal static class IngressCommandLine
         DefaultValueFactory = _ => IngressOptions.DefaultMinClientDataRate,
     };
 
+    public static readonly Option<bool> WakeOnRequest = new("--wake-on-request")
+    {
+        Description = "Resume a paused sandbox through the OpenSandbox server's lifecycle API when a request for it arrives (needs --lifecycle-api-url and --lifecycle-api-key-file).",
+    };
+
+    public static readonly Option<string?> LifecycleApiUrl = new("--lifecycle-api-url")
+    {
+        Description = "Base URL of the OpenSandbox server, e.g. http://opensandbox-server:8080.",
+    };
+
+    public static readonly Option<string?> LifecycleApiKeyFile = new("--lifecycle-api-key-file")
+    {
+        Description = "File holding the server's API key (sent as OPEN-SANDBOX-API-KEY), read again when it changes.",
+    };
+
+    public static readonly Option<double> HoldTimeout = new("--hold-timeout")
+    {
+        Description = "Seconds a request may wait for a sandbox that is paused, resuming or not ready yet; then 503 with Retry-After. 0 = answer at once.",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public static readonly Option<int> HoldMaxRequests = new("--hold-max-requests")
+    {
+        Description = "Requests that may wait at once; the next gets 503 at once.",
+        DefaultValueFactory = _ => IngressOptions.DefaultHoldMaxRequests,
+    };
+
     public static readonly Option<double> UpstreamConnectRetry = new("--upstream-connect-retry")
     {
         Description = "Seconds a connection refused by a ready sandbox (its server still starting) is tried again, 25 ms doubling to 400 ms; 0 = 502 at once.",
@@ -188,7 +215,8 @@ internal static class IngressCommandLine
             Namespace, ProviderType, Mode, Port, H2cPort, MetricsPort, ListenAddress, LogLevel, Kubeconfig, SandboxesDir, SecureAccessKeys,
             RenewIntentEnabled, RenewIntentRedisDsn, RenewIntentQueueKey, RenewIntentQueueMaxLen, RenewIntentMinInterval,
             UpstreamConnectTimeout, UpstreamIdleTimeout, UpstreamResponseTimeout, UpstreamPoolIdleTimeout, RequestHeaderTimeout,
-            ClientIdleTimeout, MaxRequestHeaderSize, MinClientDataRate, DrainTimeout, ShutdownDelay, UpstreamConnectRetry, MaxRequestsPerSandbox, UriRewrite,
+            ClientIdleTimeout, MaxRequestHeaderSize, MinClientDataRate, DrainTimeout, ShutdownDelay, WakeOnRequest, LifecycleApiUrl, LifecycleApiKeyFile, HoldTimeout, HoldMaxRequests,
+            UpstreamConnectRetry, MaxRequestsPerSandbox, UriRewrite,
         };
 
         foreach (var option in root.Options)

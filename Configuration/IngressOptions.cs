@@ -67,6 +67,23 @@ internal sealed record IngressOptions
     /// <summary>Bytes per second a client must keep sending a body or reading a response, after a 5 s grace; 0 = no minimum.</summary>
     public double MinClientDataRate { get; init; } = DefaultMinClientDataRate;
 
+    /// <summary>Resume a paused sandbox through the lifecycle API when a request for it arrives (SPEC §13).</summary>
+    public bool WakeOnRequest { get; init; }
+
+    /// <summary>Base URL of the OpenSandbox server's lifecycle API; set when <see cref="WakeOnRequest"/> is.</summary>
+    public Uri? LifecycleApiUrl { get; init; }
+
+    /// <summary>File holding the lifecycle API key; set when <see cref="WakeOnRequest"/> is.</summary>
+    public string? LifecycleApiKeyFile { get; init; }
+
+    /// <summary>How long a request may wait for a sandbox that is becoming ready; zero = answer at once.</summary>
+    public TimeSpan HoldTimeout { get; init; }
+
+    public const int DefaultHoldMaxRequests = 1024;
+
+    /// <summary>Requests that may wait at once.</summary>
+    public int HoldMaxRequests { get; init; } = DefaultHoldMaxRequests;
+
     /// <summary>How long a refused connection to a sandbox is tried again; zero = not at all.</summary>
     public TimeSpan UpstreamConnectRetry { get; init; }
 

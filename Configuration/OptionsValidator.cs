@@ -117,6 +117,7 @@ internal static class OptionsValidator
             (IngressCommandLine.UpstreamResponseTimeout, true), (IngressCommandLine.UpstreamPoolIdleTimeout, false),
             (IngressCommandLine.RequestHeaderTimeout, false), (IngressCommandLine.ClientIdleTimeout, false),
             (IngressCommandLine.DrainTimeout, false), (IngressCommandLine.ShutdownDelay, true), (IngressCommandLine.UpstreamConnectRetry, true),
+            (IngressCommandLine.HoldTimeout, true),
         };
         var seconds = new Dictionary<Option<double>, TimeSpan>();
         foreach (var (option, zeroAllowed) in durations)
@@ -146,6 +147,32 @@ internal static class OptionsValidator
         if (maxPerSandbox < 0)
         {
             return (null, Fail(IngressCommandLine.MaxRequestsPerSandbox, $"{maxPerSandbox} is not 0 (no limit) or more"));
+        }
+
+        var holdMax = result.GetValue(IngressCommandLine.HoldMaxRequests);
+        if (holdMax < 1)
+        {
+            return (null, Fail(IngressCommandLine.HoldMaxRequests, $"{holdMax} is not 1 or more"));
+        }
+
+        var wake = result.GetValue(IngressCommandLine.WakeOnRequest);
+        var lifecycleUrl = result.GetValue(IngressCommandLine.LifecycleApiUrl);
+        var lifecycleKeyFile = result.GetValue(IngressCommandLine.LifecycleApiKeyFile);
+        Uri? lifecycleBase = null;
+        if (wake)
+        {
+            if (!Uri.TryCreate(lifecycleUrl, UriKind.Absolute, out lifecycleBase) || lifecycleBase.Scheme is not ("http" or "https"))
+            {
+                return (null, Fail(IngressCommandLine.LifecycleApiUrl, "--wake-on-request needs the http(s) base URL of the OpenSandbox server"));
+            }
+
+            if (string.IsNullOrEmpty(lifecycleKeyFile) || !File.Exists(lifecycleKeyFile))
+            {
+                return (null, Fail(IngressCommandLine.LifecycleApiKeyFile, "--wake-on-request needs a readable file holding the API key"));
+            }
+
+            // The base path is kept: {url}/v1/sandboxes/... is resolved against it.
+            lifecycleBase = lifecycleBase.AbsoluteUri.EndsWith('/') ? lifecycleBase : new Uri(lifecycleBase.AbsoluteUri + "/");
         }
 
         var options = new IngressOptions
@@ -180,6 +207,11 @@ internal static class OptionsValidator
             DrainTimeout = seconds[IngressCommandLine.DrainTimeout],
             ShutdownDelay = seconds[IngressCommandLine.ShutdownDelay],
             UpstreamConnectRetry = seconds[IngressCommandLine.UpstreamConnectRetry],
+            WakeOnRequest = wake,
+            LifecycleApiUrl = lifecycleBase,
+            LifecycleApiKeyFile = wake ? lifecycleKeyFile : null,
+            HoldTimeout = seconds[IngressCommandLine.HoldTimeout],
+            HoldMaxRequests = holdMax,
             MaxRequestsPerSandbox = maxPerSandbox,
             UriRewrite = result.GetValue(IngressCommandLine.UriRewrite),
         };

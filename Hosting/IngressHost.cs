@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Lifecycle;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.Proxy;
@@ -62,11 +63,13 @@ internal static class IngressHost
         AddMetrics(services, options);
         AddAccessLog(services, options.LogLevel);
         AddShutdown(services, options);
+        AddLifecycle(services, options);
         services.AddSingleton(sp => new StatusProbe(sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<DrainState>()));
         services.AddSingleton(sp => new IngressRequestHandler(sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<IHttpForwarder>(),
             sp.GetRequiredService<UpstreamClient>(), sp.GetRequiredService<RequestLog>(), sp.GetRequiredService<IngressMetrics>(),
             sp.GetRequiredService<WebSocketDrain>(), options.MaxRequestsPerSandbox > 0 ? new SandboxConcurrency(options.MaxRequestsPerSandbox) : null,
-            sp.GetService<OpenSessions>(), options.Mode == RoutingMode.Uri && options.UriRewrite, sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
+            sp.GetService<OpenSessions>(), sp.GetService<SandboxLifecycle>(), options.Mode == RoutingMode.Uri && options.UriRewrite,
+            sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
         overrideServices?.Invoke(services);
 
         // 3. The endpoints: the metrics listener branches off first; on the proxy listeners the status probe, and every
@@ -140,6 +143,26 @@ internal static class IngressHost
                     sp.GetRequiredService<ILogger<KubernetesSandboxSource>>()));
                 break;
         }
+    }
+
+    /// <summary>Wake and hold (SPEC §13), each off unless its flag is given.</summary>
+    private static void AddLifecycle(IServiceCollection services, IngressOptions options)
+    {
+        if (!options.WakeOnRequest && options.HoldTimeout <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        if (options.WakeOnRequest)
+        {
+            services.AddSingleton(sp => new LifecycleApi(options.LifecycleApiUrl!, options.LifecycleApiKeyFile!, sp.GetRequiredService<ILogger<LifecycleApi>>()));
+            services.AddSingleton(sp => new SandboxWaker(sp.GetRequiredService<LifecycleApi>(), sp.GetRequiredService<TimeProvider>(),
+                outcome => sp.GetRequiredService<IngressMetrics>().WakeCalled(outcome.IsAccepted)));
+        }
+
+        services.AddSingleton(sp => new SandboxLifecycle(sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<SandboxDirectory>(),
+            sp.GetService<SandboxWaker>(), options.HoldTimeout, options.HoldMaxRequests, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IngressMetrics>(), sp.GetRequiredService<ILogger<SandboxLifecycle>>()));
     }
 
     /// <summary>The meter always exists (the handler records into it); an exporter only with a metrics port.</summary>

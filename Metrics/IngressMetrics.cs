@@ -32,6 +32,10 @@ internal sealed class IngressMetrics : IDisposable
     private readonly long[] _refused = new long[RefusalReasons.Length];
     private long _upstreamConnectFailures;
     private long _upstreamConnectRetries;
+    private long _waiting;
+    private long _wakeAccepted;
+    private long _wakeFailed;
+    private readonly Histogram<double> _waitDuration;
     private long _activeWebSockets;
     private long _watchRestarts;
     private long _relists;
@@ -53,6 +57,16 @@ internal sealed class IngressMetrics : IDisposable
             description: "Upgraded connections open now.");
         _meter.CreateObservableCounter("opensandbox_ingress_refused", RefusalCounts,
             description: "Requests refused before reaching their sandbox, by reason (sandbox_limit: --max-requests-per-sandbox).");
+        _meter.CreateObservableUpDownCounter("opensandbox_ingress_requests_waiting", () => Waiting,
+            description: "Requests waiting now for their sandbox to become ready (--hold-timeout).");
+        _waitDuration = _meter.CreateHistogram<double>("opensandbox_ingress_wait_duration", unit: "s",
+            description: "How long requests waited for their sandbox to become ready.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120] });
+        _meter.CreateObservableCounter("opensandbox_ingress_wake_calls", () => new Measurement<long>[]
+        {
+            new(Volatile.Read(ref _wakeAccepted), new KeyValuePair<string, object?>("result", "accepted")),
+            new(Volatile.Read(ref _wakeFailed), new KeyValuePair<string, object?>("result", "failed")),
+        }, description: "Resume calls to the lifecycle API by result (--wake-on-request).");
         _meter.CreateObservableCounter("opensandbox_ingress_watch_restarts", () => Volatile.Read(ref _watchRestarts),
             description: "Kubernetes list or watch failures retried.");
         _meter.CreateObservableCounter("opensandbox_ingress_relists", () => Volatile.Read(ref _relists), description: "Full lists that replaced the cache.");
@@ -85,6 +99,19 @@ internal sealed class IngressMetrics : IDisposable
     public void UpstreamConnectFailed() => Interlocked.Increment(ref _upstreamConnectFailures);
 
     public void UpstreamConnectRetried() => Interlocked.Increment(ref _upstreamConnectRetries);
+
+    /// <summary>Requests waiting now for their sandbox (the <c>requests_waiting</c> gauge).</summary>
+    public long Waiting => Volatile.Read(ref _waiting);
+
+    public void HoldStarted() => Interlocked.Increment(ref _waiting);
+
+    public void HoldEnded(TimeSpan waited)
+    {
+        Interlocked.Decrement(ref _waiting);
+        _waitDuration.Record(waited.TotalSeconds);
+    }
+
+    public void WakeCalled(bool accepted) => Interlocked.Increment(ref accepted ? ref _wakeAccepted : ref _wakeFailed);
 
     public void Refused(RefusalReason reason) => Interlocked.Increment(ref _refused[(int)reason]);
 

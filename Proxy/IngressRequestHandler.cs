@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Lifecycle;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.Proxy.Answers;
@@ -23,6 +24,7 @@ internal sealed partial class IngressRequestHandler(
     WebSocketDrain webSockets,
     SandboxConcurrency? concurrency,
     OpenSessions? openSessions,
+    SandboxLifecycle? lifecycle,
     bool rewriteUnderPrefix,
     ILogger<IngressRequestHandler> logger)
 {
@@ -46,8 +48,23 @@ internal sealed partial class IngressRequestHandler(
             return null;
         }
 
-        // 2. Route, sandbox and access, from memory.
-        var decision = router.Decide(RouteReader.OriginFormTarget(context), request.Headers);
+        // 2. Route, sandbox and access, from memory; a sandbox that exists but is not ready may be woken and waited for.
+        var target = RouteReader.OriginFormTarget(context);
+        var decision = router.Decide(target, request.Headers);
+        if (decision.Refusal is { Code: ErrorCode.SandboxNotReady } notReady && lifecycle is not null)
+        {
+            try
+            {
+                decision = await lifecycle.AwaitRoutableAsync(target, request.Headers, decision, context.TraceIdentifier, context.RequestAborted)
+                    .ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                LogClientGone(notReady.SandboxId!, ForwarderError.RequestCanceled);
+                return null;
+            }
+        }
+
         if (decision.Refusal is { } refusal)
         {
             await refusal.WriteAsync(context).ConfigureAwait(false);

@@ -31,7 +31,7 @@ internal sealed class RequestRouter(RouteReader routeReader, SandboxDirectory di
             return RouteDecision.Answer(new ErrorResponse(ErrorCode.RouteInvalid, routeError!));
         }
 
-        // 3. The sandbox, and whether it can take traffic.
+        // 3. The sandbox.
         var (id, port) = (route.SandboxId, route.Port);
         var lookup = directory.Lookup(id);
         if (lookup.Record is not { } sandbox)
@@ -41,19 +41,21 @@ internal sealed class RequestRouter(RouteReader routeReader, SandboxDirectory di
                 : new ErrorResponse(ErrorCode.SandboxNotFound, $"sandbox {id} not found", id, port));
         }
 
-        if (sandbox.NotReadyReason is not null || sandbox.Address is null)
-        {
-            return RouteDecision.Answer(new ErrorResponse(ErrorCode.SandboxNotReady, $"{sandbox.NotReadyReason ?? "no endpoint"}: {id}", id, port));
-        }
-
-        // 4. Secure access; it also decides which reading of a URI-mode route is forwarded.
+        // 4. Secure access, before readiness: a request that would be refused learns nothing of the sandbox's state and
+        //    never wakes it or waits for it. It also decides which reading of a URI-mode route is forwarded.
         var access = accessGuard.Check(sandbox.AccessToken, route, headers);
         if (access.Refusal is { } refusal)
         {
             return RouteDecision.Answer(new ErrorResponse(refusal, access.Reason!, id, port));
         }
 
-        // 5. The renew intent, then the destination.
+        // 5. Readiness.
+        if (sandbox.NotReadyReason is not null || sandbox.Address is null)
+        {
+            return RouteDecision.Answer(new ErrorResponse(ErrorCode.SandboxNotReady, $"{sandbox.NotReadyReason ?? "no endpoint"}: {id}", id, port));
+        }
+
+        // 6. The renew intent, then the destination.
         var (forwardedPathAndQuery, forwardedPrefix) = route.Forwarded(access.ReadSigned);
         if (!string.Equals(headers[IngressHeaders.AccessRenew], IngressHeaders.AccessRenewSkip, StringComparison.OrdinalIgnoreCase))
         {

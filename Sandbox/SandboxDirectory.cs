@@ -12,6 +12,13 @@ internal sealed class SandboxDirectory(SandboxNaming naming)
     private readonly Lock _writeLock = new();
     private volatile ConcurrentDictionary<string, SandboxRecord[]> _byName = new(StringComparer.Ordinal);
     private volatile bool _synced;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes at the next write of any kind. A waiter takes it before it reads, then awaits it, so no change between
+    /// the read and the wait is missed; waiters never run on the writer's thread.
+    /// </summary>
+    public Task NextChange => Volatile.Read(ref _changed).Task;
 
     /// <summary>True once the source has delivered its first complete picture (SPEC §3).</summary>
     public bool IsSynced => _synced;
@@ -78,6 +85,8 @@ internal sealed class SandboxDirectory(SandboxNaming naming)
             _byName = byName;
             _synced = true;
         }
+
+        SignalChange();
     }
 
     public void Upsert(SandboxRecord record)
@@ -87,6 +96,8 @@ internal sealed class SandboxDirectory(SandboxNaming naming)
             var byName = _byName;
             byName[record.Name] = byName.TryGetValue(record.Name, out var existing) ? WithRecord(existing, record) : [record];
         }
+
+        SignalChange();
     }
 
     public void Remove(string @namespace, string name)
@@ -109,7 +120,12 @@ internal sealed class SandboxDirectory(SandboxNaming naming)
                 byName[name] = remaining;
             }
         }
+
+        SignalChange();
     }
+
+    private void SignalChange() =>
+        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>A copy of the array with the record of the same namespace replaced, or the record added.</summary>
     private static SandboxRecord[] WithRecord(SandboxRecord[] existing, SandboxRecord record)

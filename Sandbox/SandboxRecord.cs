@@ -14,4 +14,7 @@ internal sealed record SandboxRecord(string Namespace, string Name, string? Endp
     public SandboxAddress? Address { get; } = Endpoint is null ? null : new SandboxAddress(Endpoint);
 
     public bool RequiresSecureAccess => AccessToken is not null;
+
+    /// <summary>BatchSandbox <c>status.phase</c> (<c>Pausing</c>, <c>Paused</c>, <c>Resuming</c>, <c>Succeed</c>…); null when unknown.</summary>
+    public string? Phase { get; init; }
 }

@@ -16,6 +16,7 @@ internal enum ErrorCode
     SandboxNotReady,
     CacheNotSynced,
     VerifierNotConfigured,
+    WakeFailed,
     Draining,
     SandboxTimeout,
 }
@@ -48,6 +49,7 @@ internal static class ErrorCodes
         ErrorCode.SandboxNotReady => "SANDBOX_NOT_READY",
         ErrorCode.CacheNotSynced => "CACHE_NOT_SYNCED",
         ErrorCode.VerifierNotConfigured => "VERIFIER_NOT_CONFIGURED",
+        ErrorCode.WakeFailed => "WAKE_FAILED",
         ErrorCode.Draining => "DRAINING",
         _ => "SANDBOX_TIMEOUT",
     };
@@ -60,6 +62,7 @@ internal static class ErrorCodes
     {
         ErrorCode.SandboxNotReady or ErrorCode.CacheNotSynced => 5,
         ErrorCode.TooManyRequests => 1,
+        ErrorCode.WakeFailed => 10,
         _ => null,
     };
 }

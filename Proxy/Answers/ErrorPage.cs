@@ -94,6 +94,8 @@ internal static class ErrorPage
             "It has not loaded the list of sandboxes yet. Wait a few seconds and reload."),
         ErrorCode.VerifierNotConfigured => ("Signed links are not set up on this ingress",
             "The ingress has no signing keys, so it cannot check this link. Ask the operator to configure them."),
+        ErrorCode.WakeFailed => ("This sandbox is paused and could not be woken",
+            "The ingress asked the OpenSandbox server to resume it and the server did not accept. Try again in a little while."),
         ErrorCode.Draining => ("The ingress is shutting down",
             "Another instance takes over in a moment. Reload the page."),
         _ => ("The sandbox took too long to answer",

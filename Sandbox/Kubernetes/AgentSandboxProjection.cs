@@ -17,6 +17,12 @@ internal static class AgentSandboxProjection
 
     private static string? NotReadyReason(SandboxResource resource)
     {
+        // v1alpha1 pauses a sandbox by scaling it to 0 (v1beta1 calls it operatingMode Suspended).
+        if (resource.Spec?.Replicas == 0)
+        {
+            return "sandbox is paused (replicas: 0)";
+        }
+
         var conditions = resource.Status?.Conditions;
         var ready = conditions?.Find(static c => c.Type == "Ready");
         if (ready is null)

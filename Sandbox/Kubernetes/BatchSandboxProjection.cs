@@ -9,7 +9,7 @@ internal static class BatchSandboxProjection
 
     public static SandboxRecord Project(string @namespace, string name, SandboxResource resource) =>
         new(@namespace, name, ParseFirstEndpoint(resource, out var endpointProblem), SandboxAnnotations.AccessToken(resource),
-            NotReadyReason(resource) ?? endpointProblem);
+            NotReadyReason(resource) ?? endpointProblem) { Phase = resource.Status?.Phase };
 
     private static string? NotReadyReason(SandboxResource resource)
     {

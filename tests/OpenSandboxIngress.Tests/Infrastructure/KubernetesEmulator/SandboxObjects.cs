@@ -5,15 +5,27 @@ namespace OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
 /// <summary>Custom resource bodies for the emulator.</summary>
 internal static class SandboxObjects
 {
-    public static JsonObject BatchSandbox(string endpoint = "127.0.0.1", int ready = 1) => new()
+    public static JsonObject BatchSandbox(string endpoint = "127.0.0.1", int ready = 1, string? phase = null, string? token = null)
     {
-        ["metadata"] = new JsonObject
+        var annotations = new JsonObject { ["sandbox.opensandbox.io/endpoints"] = $"[\"{endpoint}\"]" };
+        if (token is not null)
         {
-            ["annotations"] = new JsonObject { ["sandbox.opensandbox.io/endpoints"] = $"[\"{endpoint}\"]" },
-        },
-        ["spec"] = new JsonObject { ["replicas"] = 1 },
-        ["status"] = new JsonObject { ["ready"] = ready, ["replicas"] = 1 },
-    };
+            annotations["opensandbox.io/secure-access-token"] = token;
+        }
+
+        var status = new JsonObject { ["ready"] = ready, ["replicas"] = 1 };
+        if (phase is not null)
+        {
+            status["phase"] = phase;
+        }
+
+        return new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["annotations"] = annotations },
+            ["spec"] = new JsonObject { ["replicas"] = 1 },
+            ["status"] = status,
+        };
+    }
 
     public static JsonObject AgentSandbox(string fqdn, bool ready) => new()
     {

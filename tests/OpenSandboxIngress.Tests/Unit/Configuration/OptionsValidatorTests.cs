@@ -95,6 +95,10 @@ public sealed class OptionsValidatorTests
     [InlineData("--min-client-data-rate", "-5")]
     [InlineData("--metrics-port", "28888")]
     [InlineData("--shutdown-delay", "100000")]
+    [InlineData("--hold-timeout", "-1")]
+    [InlineData("--hold-max-requests", "0")]
+    [InlineData("--upstream-connect-retry", "-1")]
+    [InlineData("--max-requests-per-sandbox", "-1")]
     public void Bad_values_fail_with_one_line_naming_the_flag(string flag, string value)
     {
         var (options, error) = Validate(flag, value);
@@ -117,4 +121,27 @@ public sealed class OptionsValidatorTests
     [Fact]
     public void The_file_provider_needs_a_directory() =>
         Assert.StartsWith("--sandboxes-dir:", Validate("--provider-type", "file").Error);
+
+    [Theory]
+    [InlineData("--lifecycle-api-url", "--wake-on-request")]
+    [InlineData("--lifecycle-api-url", "--wake-on-request", "--lifecycle-api-url", "ftp://server")]
+    [InlineData("--lifecycle-api-key-file", "--wake-on-request", "--lifecycle-api-url", "http://server:8080", "--lifecycle-api-key-file", "/does/not/exist")]
+    public void Waking_needs_the_server_url_and_a_key_file(string flag, params string[] args)
+    {
+        var (options, error) = Validate(args);
+
+        Assert.Null(options);
+        Assert.StartsWith(flag + ":", error);
+    }
+
+    [Fact]
+    public void The_lifecycle_url_keeps_its_base_path()
+    {
+        var keyFile = Path.GetTempFileName();
+        var (options, _) = Validate("--wake-on-request", "--lifecycle-api-url", "http://server:8080/api", "--lifecycle-api-key-file", keyFile);
+
+        Assert.Equal("http://server:8080/api/", options!.LifecycleApiUrl!.AbsoluteUri);
+        Assert.Equal(keyFile, options.LifecycleApiKeyFile);
+        File.Delete(keyFile);
+    }
 }

@@ -95,6 +95,22 @@ public sealed class ProjectionTests
     }
 
     [Fact]
+    public void An_agent_sandbox_scaled_to_zero_is_paused()
+    {
+        var json = """{"kind":"Sandbox","metadata":{"name":"a","namespace":"ns"},"spec":{"replicas":0},"status":{"serviceFQDN":"a.svc","conditions":[{"type":"Ready","status":"True"}]}}""";
+
+        Assert.Equal("sandbox is paused (replicas: 0)", SandboxProjection.TryProject(Parse(json), null, out _)!.NotReadyReason);
+    }
+
+    [Fact]
+    public void A_batch_sandbox_keeps_its_phase_for_waking()
+    {
+        var json = """{"kind":"BatchSandbox","metadata":{"name":"b","annotations":{"sandbox.opensandbox.io/endpoints":"[\"10.0.0.7\"]"}},"status":{"ready":0,"phase":"Paused"}}""";
+
+        Assert.Equal("Paused", SandboxProjection.TryProject(Parse(json), null, out _)!.Phase);
+    }
+
+    [Fact]
     public void Resources_without_a_name_or_of_another_kind_are_skipped_with_a_reason()
     {
         Assert.Null(SandboxProjection.TryProject(Parse("""{"kind":"BatchSandbox","metadata":{}}"""), null, out var noName));
