@@ -12,8 +12,9 @@ using Yarp.ReverseProxy.Forwarder;
 namespace OpenSandbox.Ingress.Proxy;
 
 /// <summary>
-/// Every request that is not the status probe (SPEC §4–§8): routing decision from memory, the per-sandbox limit,
-/// forward through YARP and the one shared <see cref="HttpMessageInvoker"/>, request log.
+/// Every request that is not the status probe (SPEC §4–§8, §13): routing decision from memory (waiting for a sandbox
+/// that is becoming ready, when holding is on), the per-sandbox limit, forward through YARP and the one shared
+/// <see cref="HttpMessageInvoker"/>, request log.
 /// </summary>
 internal sealed partial class IngressRequestHandler(
     RequestRouter router,
