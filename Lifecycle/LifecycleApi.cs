@@ -39,9 +39,9 @@ internal sealed partial class LifecycleApi(Uri baseUrl, string keyFile, ILogger<
         try
         {
             using var response = await _http.SendAsync(request).ConfigureAwait(false);
-            var outcome = response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.OK or HttpStatusCode.NoContent ? WakeOutcome.Accepted((int)response.StatusCode)
-                : response.StatusCode == HttpStatusCode.Conflict ? WakeOutcome.Accepted(StatusCodes.Conflict)
-                : WakeOutcome.Failed($"the lifecycle API answered {(int)response.StatusCode}", (int)response.StatusCode);
+            var outcome = response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.OK or HttpStatusCode.NoContent or HttpStatusCode.Conflict
+                ? WakeOutcome.Accepted
+                : WakeOutcome.Failed($"the lifecycle API answered {(int)response.StatusCode}");
             if (outcome.IsAccepted)
             {
                 LogResumeAccepted(sandboxId, (int)response.StatusCode);
@@ -77,11 +77,6 @@ internal sealed partial class LifecycleApi(Uri baseUrl, string keyFile, ILogger<
         }
     }
 
-    private static class StatusCodes
-    {
-        public const int Conflict = 409;
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Resume of sandbox {SandboxId} requested: the lifecycle API answered {Status}")]
     private partial void LogResumeAccepted(string sandboxId, int status);
 
@@ -93,9 +88,10 @@ internal sealed partial class LifecycleApi(Uri baseUrl, string keyFile, ILogger<
 }
 
 /// <summary>How a resume call ended; <see cref="Failure"/> is the one line a waiting request is answered with.</summary>
-internal sealed record WakeOutcome(bool IsAccepted, string? Failure, int? Status)
+internal sealed record WakeOutcome(bool IsAccepted, string? Failure)
 {
-    public static WakeOutcome Accepted(int status) => new(true, null, status);
+    /// <summary>202, 200 or 204; or 409: the sandbox is already changing state.</summary>
+    public static readonly WakeOutcome Accepted = new(true, null);
 
-    public static WakeOutcome Failed(string failure, int? status = null) => new(false, failure, status);
+    public static WakeOutcome Failed(string failure) => new(false, failure);
 }

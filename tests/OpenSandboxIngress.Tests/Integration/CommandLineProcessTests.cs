@@ -18,7 +18,8 @@ public sealed class CommandLineProcessTests
                      ("--log-level", "info"), ("--kubeconfig", null), ("--secure-access-keys", null), ("--renew-intent-enabled", null),
                      ("--renew-intent-redis-dsn", "redis://127.0.0.1:6379/0"), ("--renew-intent-queue-key", "opensandbox:renew:intent"),
                      ("--renew-intent-queue-max-len", "0"), ("--renew-intent-min-interval", "60"), ("--version", null),
-                     ("--max-requests-per-sandbox", "0"), ("--uri-rewrite", null),
+                     ("--max-requests-per-sandbox", "0"), ("--uri-rewrite", null), ("--wake-on-request", null), ("--lifecycle-api-url", null),
+                     ("--lifecycle-api-key-file", null), ("--hold-timeout", "0"), ("--hold-max-requests", "1024"), ("--upstream-connect-retry", "0"),
                  })
         {
             var line = stdout.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith(flag + " ", StringComparison.Ordinal));
