@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace OpenSandbox.Ingress.Proxy;
 
 /// <summary>
@@ -6,29 +8,28 @@ namespace OpenSandbox.Ingress.Proxy;
 /// </summary>
 internal static class ConnectionOptions
 {
+    private static readonly SearchValues<char> TokenCharacters =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
     /// <summary>
-    /// The field names listed in the values of a <c>Connection</c> field. <c>close</c> names no field, and
-    /// <c>keep-alive</c> and <c>upgrade</c> are in YARP's set already (an upgrade's own headers are restored by it);
-    /// anything that is not a valid field name is ignored.
+    /// The field names one value of a <c>Connection</c> field lists. <c>close</c> names no field, and <c>keep-alive</c>
+    /// and <c>upgrade</c> are in YARP's set already (an upgrade's own headers are restored by it); anything that is not
+    /// a valid field name is ignored. A value of those options alone, what browsers send, allocates nothing.
     /// </summary>
-    public static IEnumerable<string> NamedFields(IEnumerable<string?> connectionValues)
+    public static string[] NamedFields(string? connectionValue)
     {
-        foreach (var value in connectionValues)
+        List<string>? names = null;
+        var value = connectionValue.AsSpan();
+        foreach (var range in value.Split(','))
         {
-            foreach (var token in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            var token = value[range].Trim();
+            if (!token.IsEmpty && !token.Equals("close", StringComparison.OrdinalIgnoreCase) && !token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase)
+                && !token.Equals("upgrade", StringComparison.OrdinalIgnoreCase) && !token.ContainsAnyExcept(TokenCharacters))
             {
-                if (!token.Equals("close", StringComparison.OrdinalIgnoreCase) && !token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase)
-                    && !token.Equals("upgrade", StringComparison.OrdinalIgnoreCase) && IsToken(token))
-                {
-                    yield return token;
-                }
+                (names ??= []).Add(token.ToString());
             }
         }
+
+        return names is null ? [] : [.. names];
     }
-
-    /// <summary>RFC 9110 §5.6.2 <c>token</c>: the characters a field name may have.</summary>
-    private static bool IsToken(string text) => !text.AsSpan().ContainsAnyExcept(TokenCharacters);
-
-    private static readonly System.Buffers.SearchValues<char> TokenCharacters =
-        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 }

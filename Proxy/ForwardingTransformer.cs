@@ -15,6 +15,9 @@ namespace OpenSandbox.Ingress.Proxy;
 internal sealed class ForwardingTransformer(SandboxDestination destination, string pathAndQuery, string? forwardedPrefix, bool rewriteUnderPrefix)
     : HttpTransformer
 {
+    /// <summary>Not a standard field, but what browsers follow: <c>Refresh: 5; url=/next</c>.</summary>
+    private const string RefreshHeader = "Refresh";
+
     private static readonly UriCreationOptions VerbatimPath = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix,
@@ -28,10 +31,9 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
         // 2. Fields the client's Connection names go before the ingress writes its own (a named X-Forwarded-For chain too).
         var incoming = httpContext.Request.Headers;
         var headers = proxyRequest.Headers;
-        var connection = incoming.Connection;
-        if (connection.Count > 0)
+        foreach (var value in incoming.Connection)
         {
-            foreach (var name in ConnectionOptions.NamedFields(connection))
+            foreach (var name in ConnectionOptions.NamedFields(value))
             {
                 headers.Remove(name);
             }
@@ -76,9 +78,12 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
         var responseHeaders = httpContext.Response.Headers;
         if (proxyResponse.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var connection))
         {
-            foreach (var name in ConnectionOptions.NamedFields(connection))
+            foreach (var value in connection)
             {
-                responseHeaders.Remove(name);
+                foreach (var name in ConnectionOptions.NamedFields(value))
+                {
+                    responseHeaders.Remove(name);
+                }
             }
         }
 
@@ -94,6 +99,13 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
 
     private void KeepUnderPrefix(HttpRequest request, IHeaderDictionary responseHeaders, string prefix)
     {
+        // Most responses carry none of these: the client's origin is built only for one that does.
+        if (!responseHeaders.ContainsKey(HeaderNames.Location) && !responseHeaders.ContainsKey(HeaderNames.ContentLocation)
+            && !responseHeaders.ContainsKey(RefreshHeader) && !responseHeaders.ContainsKey(HeaderNames.SetCookie))
+        {
+            return;
+        }
+
         var clientHost = request.Host.Value ?? "";
         var clientOrigin = request.Scheme + "://" + clientHost;
         foreach (var name in (ReadOnlySpan<string>)[HeaderNames.Location, HeaderNames.ContentLocation])
@@ -104,9 +116,9 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
             }
         }
 
-        if (responseHeaders["Refresh"] is { Count: 1 } refresh)
+        if (responseHeaders[RefreshHeader] is { Count: 1 } refresh)
         {
-            responseHeaders["Refresh"] = UriRewrite.Refresh(refresh.ToString(), prefix, destination.Authority, clientHost, clientOrigin);
+            responseHeaders[RefreshHeader] = UriRewrite.Refresh(refresh.ToString(), prefix, destination.Authority, clientHost, clientOrigin);
         }
 
         var cookies = responseHeaders.SetCookie;

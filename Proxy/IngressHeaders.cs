@@ -3,7 +3,6 @@ namespace OpenSandbox.Ingress.Proxy;
 /// <summary>Header names the ingress reads, strips or adds (SPEC §4, §7, §8).</summary>
 internal static class IngressHeaders
 {
-    public const string Host = "Host";
     public const string IngressTo = "OpenSandbox-Ingress-To";
     public const string LegacyIngress = "OPEN-SANDBOX-INGRESS";
     public const string SecureAccess = "OpenSandbox-Secure-Access";

@@ -21,27 +21,16 @@ TARGET="${TARGET:-ingress}"
 [[ -x bin/publish/opensandbox-ingress ]] || make build >/dev/null
 [[ $TARGET != bare || -x "$OUT/bare/BareForwarder" ]] || dotnet publish bench/BareForwarder -c Release -r linux-x64 -o "$OUT/bare" >/dev/null
 
+# The GC setting the image and deploy/ give the ingress (bench/run.sh gives it the same).
+export DOTNET_GCgen0size=800000
+
 work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-mkdir -p "$work/logs" "$work/sandboxes" "$OUT"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-pid $work/backend.pid;
-error_log $work/logs/backend-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000;
-  server { listen 127.0.0.1:$BACKEND_PORT; location = /small { default_type text/plain; return 200 "hello from the sandbox\n"; } }
-}
-NGINX
-cat > "$work/sandboxes/bench.yaml" <<YAML
-kind: BatchSandbox
-metadata: {name: bench, annotations: {sandbox.opensandbox.io/endpoints: '["127.0.0.1"]'}}
-status: {ready: 1}
-YAML
+mkdir -p "$OUT"
+source bench/sandbox-backend.sh
+write_sandbox_backend "$work" "$BACKEND_PORT"
 nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' & pids+=($!)
 if [[ $TARGET == bare ]]; then
   "$OUT/bare/BareForwarder" "$INGRESS_PORT" "127.0.0.1:$BACKEND_PORT" "127.0.0.1:$BACKEND_PORT" & ingress_pid=$!; pids+=($ingress_pid)

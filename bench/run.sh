@@ -42,24 +42,9 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; w
 trap cleanup EXIT
 
 # --- the backend: nginx serving a small body and a 1 MiB file; the reverse proxy: nginx with an upstream pool ---
-mkdir -p "$work/www" "$work/logs" "$work/sandboxes" "$work/sandboxes-10k"
-chmod 755 "$work"  # nginx workers run as an unprivileged user and must read the 1 MiB file
-head -c 1048576 /dev/zero > "$work/www/1m"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-pid $work/backend.pid;
-error_log $work/logs/backend-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000;
-  server {
-    listen 127.0.0.1:$BACKEND_PORT reuseport;
-    location = /small { default_type text/plain; return 200 "hello from the sandbox\n"; }
-    location = /1m { root $work/www; }
-  }
-}
-NGINX
+source bench/sandbox-backend.sh
+write_sandbox_backend "$work" "$BACKEND_PORT"
+mkdir -p "$work/sandboxes-10k"
 cat > "$work/proxy.conf" <<NGINX
 worker_processes auto;
 pid $work/proxy.pid;
@@ -92,12 +77,7 @@ nginx -p "$work" -c "$work/proxy.conf" -g 'daemon off;' & proxy_pid=$!; pids+=($
 "$OUT/wsload/WsLoad" serve "$WS_BACKEND_PORT" & pids+=($!)
 "$OUT/bare/BareForwarder" "$BARE_PORT" "127.0.0.1:$BACKEND_PORT" "127.0.0.1:$WS_BACKEND_PORT" & bare_pid=$!; pids+=($bare_pid)
 
-# --- the ingress: one sandbox, and a directory of 10,000 ---
-cat > "$work/sandboxes/bench.yaml" <<YAML
-kind: BatchSandbox
-metadata: {name: bench, annotations: {sandbox.opensandbox.io/endpoints: '["127.0.0.1"]'}}
-status: {ready: 1}
-YAML
+# --- the ingress: one sandbox (written with the backend), and a directory of 10,000 ---
 for i in $(seq 0 9999); do
   printf -- '---\nkind: BatchSandbox\nmetadata: {name: sb-%05d, annotations: {sandbox.opensandbox.io/endpoints: %s}}\nstatus: {ready: 1}\n' "$i" "'[\"127.0.0.1\"]'"
 done > "$work/sandboxes-10k/many.yaml"
