@@ -89,7 +89,7 @@ public sealed class ClientFacingAnswersTests
     public async Task Beyond_the_per_sandbox_limit_requests_get_429_and_never_reach_the_sandbox()
     {
         await using var backend = await TestBackend.StartAsync();
-        await using var ingress = await InProcessIngress.StartAsync(configure: o => o with { MaxRequestsPerSandbox = 2 }, manifests: Sandboxes());
+        await using var ingress = await InProcessIngress.StartAsync(configure: o => o with { Limits = o.Limits with { MaxRequestsPerSandbox = 2 } }, manifests: Sandboxes());
 
         var held = Enumerable.Range(0, 2).Select(_ => Client.SendAsync(To(ingress, $"app-{backend.Port}", "/slow?ms=1500"))).ToList();
         await Eventually.WaitAsync(() => Task.FromResult(backend.Requests.Count), n => n == 2, TimeSpan.FromSeconds(5), "two held requests");
@@ -147,7 +147,7 @@ public sealed class ClientFacingAnswersTests
     {
         ScriptedBackend? app = null;
         await using var backend = app = PrefixUnawareApp(() => app!.Port);
-        await using var uriOff = await InProcessIngress.StartAsync(RoutingMode.Uri, o => o with { UriRewrite = false }, Sandboxes());
+        await using var uriOff = await InProcessIngress.StartAsync(RoutingMode.Uri, o => o with { Routing = o.Routing with { UriRewrite = false } }, Sandboxes());
         await using var header = await InProcessIngress.StartAsync(RoutingMode.Header, manifests: Sandboxes());
 
         using var viaUri = await Client.GetAsync(new Uri(uriOff.BaseAddress, $"/app/{backend.Port}/"), TestContext.Current.CancellationToken);

@@ -44,10 +44,7 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         var kubeconfig = Kubeconfig.Write(emulator.Server, emulator.RequiredToken, emulator.CertificateAuthorityBase64);
         var ingress = await InProcessIngress.StartAsync(configure: o => o with
         {
-            Provider = provider,
-            SandboxesDirectory = null,
-            KubeconfigPath = kubeconfig,
-            Namespace = @namespace,
+            Source = new SandboxSourceOptions { Provider = provider, KubeconfigPath = kubeconfig, Namespace = @namespace },
         });
         _ingresses.Add(ingress);
         await Eventually.WaitAsync(() => StatusOkAsync(ingress), s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "cache sync");
@@ -100,7 +97,7 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
     {
         _emulator.HangRequests();
         var kubeconfig = Kubeconfig.Write(_emulator.Server, null, null);
-        var ingress = await InProcessIngress.StartAsync(configure: o => o with { Provider = ProviderType.BatchSandbox, SandboxesDirectory = null, KubeconfigPath = kubeconfig });
+        var ingress = await InProcessIngress.StartAsync(configure: o => o with { Source = new SandboxSourceOptions { KubeconfigPath = kubeconfig } });
         _ingresses.Add(ingress);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await StatusOkAsync(ingress));

@@ -48,15 +48,16 @@ public sealed class SandboxLifecycleTests : IAsyncLifetime
         await File.WriteAllTextAsync(keyFile, key + "\n");
         var ingress = await InProcessIngress.StartAsync(configure: o => o with
         {
-            Provider = ProviderType.BatchSandbox,
-            SandboxesDirectory = null,
-            KubeconfigPath = Kubeconfig.Write(_kubernetes.Server, null, null),
-            WakeOnRequest = wake,
-            LifecycleApiUrl = wake ? _lifecycle.BaseAddress : null,
-            LifecycleApiKeyFile = wake ? keyFile : null,
-            HoldTimeout = TimeSpan.FromSeconds(holdSeconds),
-            HoldMaxRequests = holdMax,
-            LogLevel = LogLevel.Information,
+            Source = new SandboxSourceOptions { KubeconfigPath = Kubeconfig.Write(_kubernetes.Server, null, null) },
+            Lifecycle = new LifecycleOptions
+            {
+                WakeOnRequest = wake,
+                ApiUrl = wake ? _lifecycle.BaseAddress : null,
+                ApiKeyFile = wake ? keyFile : null,
+                HoldTimeout = TimeSpan.FromSeconds(holdSeconds),
+                HoldMaxRequests = holdMax,
+            },
+            Logging = new LoggingOptions { Level = LogLevel.Information },
         }, overrideServices: services =>
         {
             if (logs is not null)

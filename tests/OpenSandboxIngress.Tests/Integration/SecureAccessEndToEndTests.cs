@@ -30,8 +30,8 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
             ["open.yaml"] = Manifests.BatchSandbox("open"),
         };
         Assert.True(SecureAccessKeys.TryParse(Keys, out var keys, out _));
-        _header = await InProcessIngress.StartAsync(RoutingMode.Header, o => o with { SecureAccessKeys = keys! }, manifests);
-        _uri = await InProcessIngress.StartAsync(RoutingMode.Uri, o => o with { SecureAccessKeys = keys! }, manifests);
+        _header = await InProcessIngress.StartAsync(RoutingMode.Header, o => o with { Routing = o.Routing with { SecureAccessKeys = keys! } }, manifests);
+        _uri = await InProcessIngress.StartAsync(RoutingMode.Uri, o => o with { Routing = o.Routing with { SecureAccessKeys = keys! } }, manifests);
         _noKeys = await InProcessIngress.StartAsync(RoutingMode.Header, manifests: manifests);
     }
 
