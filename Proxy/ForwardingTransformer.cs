@@ -118,10 +118,11 @@ internal sealed class ForwardingTransformer(RoutingOptions routing) : HttpTransf
         var cookies = responseHeaders.SetCookie;
         if (cookies.Count > 0)
         {
+            var defaultPathLeaves = UriRewrite.DefaultCookiePathLeavesPrefix(RouteReader.OriginFormTarget(request.HttpContext), prefix);
             var placed = new string[cookies.Count];
             for (var i = 0; i < placed.Length; i++)
             {
-                placed[i] = UriRewrite.CookiePath(cookies[i]!, prefix);
+                placed[i] = UriRewrite.CookiePath(cookies[i]!, prefix, defaultPathLeaves);
             }
 
             responseHeaders.SetCookie = placed;

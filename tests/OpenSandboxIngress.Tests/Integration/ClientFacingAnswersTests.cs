@@ -143,6 +143,29 @@ public sealed class ClientFacingAnswersTests
     }
 
     [Fact]
+    public async Task In_uri_mode_a_hostile_cookie_path_never_leaves_the_prefix()
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(request.Split(' ')[1] switch
+        {
+            "/hostile" => "HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/; Path=/\r\nSet-Cookie: b=2; Path =/\r\n"
+                          + "Set-Cookie: c=3; PATH = nowhere ; HttpOnly\r\nContent-Length: 0\r\n\r\n",
+            _ => "HTTP/1.1 200 OK\r\nSet-Cookie: d=4\r\nContent-Length: 0\r\n\r\n",
+        }));
+        await using var ingress = await InProcessIngress.StartAsync(RoutingMode.Uri, manifests: Sandboxes());
+        var prefix = $"/app/{backend.Port}";
+
+        using var hostile = await Client.GetAsync(new Uri(ingress.BaseAddress, prefix + "/hostile"), TestContext.Current.CancellationToken);
+        using var bare = await Client.GetAsync(new Uri(ingress.BaseAddress, prefix), TestContext.Current.CancellationToken);
+        using var underPrefix = await Client.GetAsync(new Uri(ingress.BaseAddress, prefix + "/"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+            [$"a=1; Path={prefix}; Path={prefix}", $"b=2; Path ={prefix}", $"c=3; PATH = {prefix} ; HttpOnly"],
+            hostile.Headers.GetValues("Set-Cookie"));
+        Assert.Equal($"d=4; Path={prefix}", Assert.Single(bare.Headers.GetValues("Set-Cookie")));
+        Assert.Equal("d=4", Assert.Single(underPrefix.Headers.GetValues("Set-Cookie")));
+    }
+
+    [Fact]
     public async Task In_uri_mode_with_the_rewrite_off_and_in_header_mode_responses_are_unchanged()
     {
         ScriptedBackend? app = null;
