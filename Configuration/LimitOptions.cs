@@ -16,7 +16,7 @@ internal sealed record LimitOptions
 
     public static readonly Option<int> MaxConnectionsFlag = new("--max-connections")
     {
-        Description = "Client connections open at once on each listener, upgraded ones (WebSockets) included; further connections wait in the backlog. 0 = no limit.",
+        Description = "Client connections open at once on each listener, upgraded ones (WebSockets) included; a connection beyond that is closed as it arrives. 0 = no limit.",
         DefaultValueFactory = _ => DefaultMaxConnections,
     };
 

@@ -106,32 +106,57 @@ internal static class IngressHost
         kestrel.Limits.MaxRequestHeadersTotalSize = options.MaxRequestHeaderKiB * 1024;
         kestrel.Limits.MaxRequestLineSize = options.MaxRequestHeaderKiB * 1024;
         kestrel.Limits.Http2.MaxRequestHeaderFieldSize = options.MaxRequestHeaderKiB * 1024;
-        // Connections beyond the cap wait in the listen backlog instead of costing memory (SPEC §12); an upgraded
-        // connection counts in both figures, so WebSockets cannot take more than the cap either.
+        // A connection beyond the cap is closed as it arrives instead of costing memory (SPEC §12); an upgraded connection
+        // counts in both figures, so WebSockets cannot take more than the cap either.
         kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections > 0 ? limits.MaxConnections : null;
         kestrel.Limits.MaxConcurrentUpgradedConnections = limits.MaxConnections > 0 ? limits.MaxConnections : null;
-        Listen(kestrel, options.Address, options.Port, HttpProtocols.Http1);
+        Listen(kestrel, options.Address, options.Port, HttpProtocols.Http1, counted: true);
         if (options.H2cPort is { } h2cPort)
         {
             // Kestrel speaks HTTP/2 in clear text only with prior knowledge, on an HTTP/2-only endpoint.
-            Listen(kestrel, options.Address, h2cPort, HttpProtocols.Http2);
+            Listen(kestrel, options.Address, h2cPort, HttpProtocols.Http2, counted: true);
         }
 
         if (options.MetricsPort is { } metricsPort)
         {
-            Listen(kestrel, options.Address, metricsPort, HttpProtocols.Http1);
+            Listen(kestrel, options.Address, metricsPort, HttpProtocols.Http1, counted: false);
         }
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string address, int port, HttpProtocols protocols)
+    /// <param name="counted">Client connections of the proxy listeners are counted for the open-connections gauge.</param>
+    private static void Listen(KestrelServerOptions kestrel, string address, int port, HttpProtocols protocols, bool counted)
     {
+        void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen)
+        {
+            listen.Protocols = protocols;
+            if (counted)
+            {
+                listen.Use(next =>
+                {
+                    var metrics = listen.ApplicationServices.GetRequiredService<IngressMetrics>();
+                    return async connection =>
+                    {
+                        metrics.ConnectionOpened();
+                        try
+                        {
+                            await next(connection).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            metrics.ConnectionClosed();
+                        }
+                    };
+                });
+            }
+        }
+
         if (address == Configuration.ListenOptions.AnyAddress)
         {
-            kestrel.ListenAnyIP(port, listen => listen.Protocols = protocols);
+            kestrel.ListenAnyIP(port, Configure);
         }
         else
         {
-            kestrel.Listen(IPAddress.Parse(address), port, listen => listen.Protocols = protocols);
+            kestrel.Listen(IPAddress.Parse(address), port, Configure);
         }
     }
 
