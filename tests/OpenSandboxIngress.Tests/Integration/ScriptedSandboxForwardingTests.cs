@@ -442,7 +442,7 @@ public sealed class ScriptedSandboxForwardingTests
     {
         private readonly TcpClient _tcp = new();
         private readonly List<byte> _pending = [];
-        private NetworkStream _stream = null!;
+        private readonly NetworkStream _stream;
 
         public RawClient(int port)
         {
