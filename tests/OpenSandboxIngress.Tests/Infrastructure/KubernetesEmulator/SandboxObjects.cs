@@ -42,4 +42,12 @@ internal static class SandboxObjects
             }),
         },
     };
+
+    /// <summary>A routable BatchSandbox made <paramref name="bytes"/> larger by a spec field the ingress does not read.</summary>
+    public static JsonObject LargeBatchSandbox(int bytes, string endpoint = "127.0.0.1")
+    {
+        var resource = BatchSandbox(endpoint);
+        resource["spec"]!["template"] = new string('x', bytes);
+        return resource;
+    }
 }
