@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Metrics;
 
 namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
@@ -14,7 +15,7 @@ namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
 internal sealed partial class KubernetesSandboxSource(
     KubernetesApi api,
     CustomResourceType resourceType,
-    string? @namespace,
+    SandboxSourceOptions options,
     SandboxDirectory directory,
     IngressMetrics metrics,
     ILogger<KubernetesSandboxSource> logger) : BackgroundService
@@ -22,12 +23,12 @@ internal sealed partial class KubernetesSandboxSource(
     private const int PageSize = 500;
     private const int MinWatchSeconds = 300;
 
-    private readonly string _collectionPath = resourceType.CollectionPath(@namespace);
+    private readonly string _collectionPath = resourceType.CollectionPath(options.Namespace);
     private readonly Backoff _backoff = Backoff.Default();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        LogStarting(resourceType.Plural, api.Server, @namespace ?? "(all namespaces)");
+        LogStarting(resourceType.Plural, api.Server, options.Namespace ?? "(all namespaces)");
         string? resourceVersion = null;
         while (!stoppingToken.IsCancellationRequested)
         {

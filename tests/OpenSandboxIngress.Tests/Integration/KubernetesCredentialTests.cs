@@ -56,9 +56,7 @@ public sealed class KubernetesCredentialTests : IAsyncLifetime
         var kubeconfig = Kubeconfig.Write(_emulator.Server, null, _emulator.CertificateAuthorityBase64, userEntry: $"      tokenFile: {tokenFile}\n");
         await using var ingress = await InProcessIngress.StartAsync(configure: o => o with
         {
-            Provider = ProviderType.BatchSandbox,
-            SandboxesDirectory = null,
-            KubeconfigPath = kubeconfig,
+            Source = new SandboxSourceOptions { KubeconfigPath = kubeconfig },
         });
 
         await ListAndWatchCarryAsync("first-token", "list and watch with the file's token");

@@ -43,7 +43,7 @@ public sealed partial class KubernetesInputLimitTests : IAsyncLifetime
     {
         var kubeconfig = Kubeconfig.Write(_emulator.Server, null, null);
         _ingress = await InProcessIngress.StartAsync(
-            configure: o => o with { Provider = ProviderType.BatchSandbox, SandboxesDirectory = null, KubeconfigPath = kubeconfig },
+            configure: o => o with { Source = new SandboxSourceOptions { KubeconfigPath = kubeconfig } },
             overrideServices: services => services.AddSingleton<ILoggerProvider>(_logs));
         await Eventually.WaitAsync(async () => (await _client.GetAsync(new Uri(_ingress.BaseAddress, "/status.ok"))).StatusCode,
             s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "cache sync");
