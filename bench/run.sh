@@ -2,6 +2,7 @@
 # make bench: the ingress against direct access, nginx and the bare forwarder (bench/BareForwarder: Kestrel + one
 # HttpMessageInvoker, the limit of the ingress's design), side by side on this machine, in alternating rounds.
 #   ROUNDS (3)  DURATION seconds per run (5)  CONNECTIONS (64)  THREADS for wrk (2)
+#   BASELINE: another ingress binary (an earlier build, say) measured as the target "baseline" in the same rounds
 # Needs wrk and nginx (installed from Debian if missing) and the AOT binary (built if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,8 @@ DURATION="${DURATION:-5}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 OUT="bench/out"
-BACKEND_PORT=18080 NGINX_PROXY_PORT=18081 INGRESS_PORT=18082 INGRESS_10K_PORT=18083 BARE_PORT=18084
+BASELINE="${BASELINE:-}"
+BACKEND_PORT=18080 NGINX_PROXY_PORT=18081 INGRESS_PORT=18082 INGRESS_10K_PORT=18083 BARE_PORT=18084 BASELINE_PORT=18085
 WS_BACKEND_PORT=18090
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -26,7 +28,7 @@ dotnet publish bench/BareForwarder -c Release -r linux-x64 -o "$OUT/bare" >/dev/
 
 # A server left on one of these ports (the backend listens with reuseport) would answer part of the load and spoil
 # every figure: refuse to measure rather than print a wrong table.
-for port in $BACKEND_PORT $NGINX_PROXY_PORT $INGRESS_PORT $INGRESS_10K_PORT $BARE_PORT $WS_BACKEND_PORT; do
+for port in $BACKEND_PORT $NGINX_PROXY_PORT $INGRESS_PORT $INGRESS_10K_PORT $BARE_PORT $BASELINE_PORT $WS_BACKEND_PORT; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "bench: port $port on 127.0.0.1 is already taken (a server from an earlier run?); stop it first" >&2
     exit 1
@@ -84,12 +86,19 @@ done > "$work/sandboxes-10k/many.yaml"
 bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes" --listen-address 127.0.0.1 --port "$INGRESS_PORT" >"$work/logs/ingress.log" & ingress_pid=$!; pids+=($ingress_pid)
 bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes-10k" --listen-address 127.0.0.1 --port "$INGRESS_10K_PORT" >"$work/logs/ingress-10k.log" & ingress_10k_pid=$!; pids+=($ingress_10k_pid)
 
+targets="direct nginx bare ingress"
+if [[ -n $BASELINE ]]; then
+  "$BASELINE" --provider-type file --sandboxes-dir "$work/sandboxes" --listen-address 127.0.0.1 --port "$BASELINE_PORT" >"$work/logs/baseline.log" & baseline_pid=$!; pids+=($baseline_pid)
+  targets="$targets baseline"
+fi
+
 wait_for() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
 wait_for "http://127.0.0.1:$INGRESS_PORT/status.ok"
 wait_for "http://127.0.0.1:$INGRESS_10K_PORT/status.ok"
 wait_for "http://127.0.0.1:$BACKEND_PORT/small"
 wait_for "http://127.0.0.1:$NGINX_PROXY_PORT/small"
 wait_for "http://127.0.0.1:$BARE_PORT/small"
+[[ -z $BASELINE ]] || wait_for "http://127.0.0.1:$BASELINE_PORT/status.ok"
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 idle_rss=$(rss_mib "$ingress_pid")
 
@@ -127,8 +136,9 @@ results="$OUT/results.txt"
 : > "$results"
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS" >&2
-  for target in direct nginx bare ingress; do
+  for target in $targets; do
     case $target in
+      baseline) port=$BASELINE_PORT pid=$baseline_pid ;;
       direct) port=$BACKEND_PORT pid=$backend_pid ;;
       nginx) port=$NGINX_PROXY_PORT pid=$proxy_pid ;;
       bare) port=$BARE_PORT pid=$bare_pid ;;
@@ -146,12 +156,13 @@ for round in $(seq 1 "$ROUNDS"); do
   run_ws "websocket/nginx" "ws://127.0.0.1:$NGINX_PROXY_PORT/ws" "X-Unused: 1" >> "$results"
   run_ws "websocket/bare" "ws://127.0.0.1:$BARE_PORT/ws" "X-Unused: 1" >> "$results"
   run_ws "websocket/ingress" "ws://127.0.0.1:$INGRESS_PORT/ws" "OpenSandbox-Ingress-To: bench-$WS_BACKEND_PORT" >> "$results"
+  [[ -z $BASELINE ]] || run_ws "websocket/baseline" "ws://127.0.0.1:$BASELINE_PORT/ws" "OpenSandbox-Ingress-To: bench-$WS_BACKEND_PORT" >> "$results"
 done
 peak_rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$ingress_pid/status")
 
 # --- report: medians over the rounds, and the ratios ---
 mkdir -p "$OUT"
-awk -v idle="$idle_rss" -v small="$small_rss" -v peak="$peak_rss" -v rounds="$ROUNDS" -v dur="$DURATION" -v conns="$CONNECTIONS" '
+awk -v idle="$idle_rss" -v small="$small_rss" -v peak="$peak_rss" -v rounds="$ROUNDS" -v dur="$DURATION" -v conns="$CONNECTIONS" -v targetlist="$targets" '
 function median(list,   n, arr, i, j, t) {
   n = split(list, arr, " ")
   for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] + 0 < arr[i] + 0) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
@@ -167,8 +178,8 @@ END {
   for (s = 1; s <= 4; s++) {
     sc = scenarios[s]
     n = median(rps[sc "/nginx"]); d = median(rps[sc "/direct"]); b = median(rps[sc "/bare"]); i = median(rps[sc "/ingress"])
-    split("direct nginx bare ingress", targets, " ")
-    for (t = 1; t <= 4; t++) {
+    ntargets = split(targetlist, targets, " ")
+    for (t = 1; t <= ntargets; t++) {
       k = sc "/" targets[t]
       ratio_b = targets[t] == "ingress" ? sprintf("%.2f", i / b) : ""
       ratio_n = targets[t] == "ingress" ? sprintf("%.2f", i / n) : ""
@@ -183,5 +194,12 @@ END {
   }
   ki = "small-keepalive/ingress"; kb = "small-keepalive/bare"; kn = "small-keepalive/nginx"
   printf "\nsmall-keepalive ingress/bare: CPU per request %.2f, p99 %.2f; ingress/nginx: CPU per request %.2f, p99 %.2f\n", median(cpu[ki]) / median(cpu[kb]), median(p99[ki]) / median(p99[kb]), median(cpu[ki]) / median(cpu[kn]), median(p99[ki]) / median(p99[kn])
+  if (("small-keepalive/baseline") in cpu) {
+    split("small-keepalive new-connection 1mib", compared, " ")
+    for (s = 1; s <= 3; s++) {
+      ki = compared[s] "/ingress"; kl = compared[s] "/baseline"
+      printf "%s ingress/baseline: CPU per request %.3f, requests/s %.3f, p99 %.2f\n", compared[s], median(cpu[ki]) / median(cpu[kl]), median(rps[ki]) / median(rps[kl]), median(p99[ki]) / median(p99[kl])
+    }
+  }
   printf "ingress RSS: idle %s MiB, after the small-GET scenario %s MiB, peak %s MiB\n", idle, small, peak
 }' "$results" | tee "$OUT/report.md"
