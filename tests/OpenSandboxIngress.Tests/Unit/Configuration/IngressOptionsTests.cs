@@ -3,7 +3,7 @@ using OpenSandbox.Ingress.Configuration;
 
 namespace OpenSandbox.Ingress.Tests.Unit.Configuration;
 
-public sealed class OptionsValidatorTests
+public sealed class IngressOptionsTests
 {
     private static (IngressOptions? Options, string? Error) Validate(params string[] args)
     {
