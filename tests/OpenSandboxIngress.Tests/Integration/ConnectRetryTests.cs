@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using OpenSandbox.Ingress.Tests.Infrastructure;
+using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 
@@ -23,7 +24,7 @@ public sealed class ConnectRetryTests
             manifests: new Dictionary<string, string> { ["late.yaml"] = Manifests.BatchSandbox("late") });
         using var client = new HttpClient();
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(ingress.BaseAddress, "/start")) { Content = new StringContent("body") };
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"late-{port}");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"late-{port}");
 
         const string Retries = "opensandbox_ingress_upstream_connect_retries_total";
         var before = await MetricsScrape.ValueAsync(ingress.MetricsAddress!, Retries);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
+using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 
@@ -66,7 +67,7 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
     private async Task<(HttpStatusCode Status, string? SeenHost, string Body)> GetAsync(InProcessIngress ingress, string sandbox)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(ingress.BaseAddress, "/k8s"));
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"{sandbox}-{_backend.Port}");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"{sandbox}-{_backend.Port}");
         using var response = await _client.SendAsync(request);
         var seenHost = response.Headers.TryGetValues("X-Seen-Host", out var values) ? values.Single() : null;
         return (response.StatusCode, seenHost, await response.Content.ReadAsStringAsync());

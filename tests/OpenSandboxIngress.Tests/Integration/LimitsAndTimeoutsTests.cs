@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using OpenSandbox.Ingress.Tests.Infrastructure;
+using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 
@@ -33,7 +34,7 @@ public sealed class LimitsAndTimeoutsTests : IAsyncLifetime
     private HttpRequestMessage Request(string path)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_ingress.BaseAddress, path));
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"limits-{_backend.Port}");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"limits-{_backend.Port}");
         return request;
     }
 

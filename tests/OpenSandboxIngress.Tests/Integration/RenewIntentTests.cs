@@ -8,6 +8,7 @@ using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using StackExchange.Redis;
+using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 
@@ -73,10 +74,10 @@ public sealed class RenewIntentTests : IAsyncLifetime
     private async Task<HttpStatusCode> SendAsync(InProcessIngress ingress, string sandbox, string path = "/work?x=1", bool skip = false)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(ingress.BaseAddress, path));
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"{sandbox}-{_backend.Port}");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"{sandbox}-{_backend.Port}");
         if (skip)
         {
-            request.Headers.TryAddWithoutValidation("OpenSandbox-Access-Renew", "skip");
+            request.Headers.TryAddWithoutValidation(IngressHeaders.AccessRenew, IngressHeaders.AccessRenewSkip);
         }
 
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
@@ -117,7 +118,7 @@ public sealed class RenewIntentTests : IAsyncLifetime
         await using var client = await redis.ConnectAsync();
         var db = client.GetDatabase();
         using var socket = new System.Net.WebSockets.ClientWebSocket();
-        socket.Options.SetRequestHeader("OpenSandbox-Ingress-To", $"terminal-{_backend.Port}");
+        socket.Options.SetRequestHeader(IngressHeaders.IngressTo, $"terminal-{_backend.Port}");
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{ingress.BaseAddress.Port}/ws"), TestContext.Current.CancellationToken);
         await WaitForLengthAsync(db, 1, "the intent of the upgrade request");
 
@@ -273,7 +274,7 @@ public sealed class RenewIntentTests : IAsyncLifetime
         await using var client = await redis.ConnectAsync();
 
         Assert.Equal(HttpStatusCode.OK, await SendAsync(ingress, "probe", skip: true));
-        Assert.Null(_backend.LastRequest.Header("OpenSandbox-Access-Renew"));
+        Assert.Null(_backend.LastRequest.Header(IngressHeaders.AccessRenew));
         await SendAsync(ingress, "marker");
 
         // The queue is FIFO: once the later intent is in Redis, the earlier request would be too.

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
@@ -20,7 +21,7 @@ public sealed class ScriptedSandboxForwardingTests
             manifests: new Dictionary<string, string> { ["box.yaml"] = Manifests.BatchSandbox("box") });
 
     private static string Get(int backendPort, string path, string extraHeaders = "") =>
-        $"GET {path} HTTP/1.1\r\nHost: ingress.test\r\nOpenSandbox-Ingress-To: box-{backendPort}\r\n{extraHeaders}\r\n";
+        $"GET {path} HTTP/1.1\r\nHost: ingress.test\r\n{IngressHeaders.IngressTo}: box-{backendPort}\r\n{extraHeaders}\r\n";
 
     private static string Ok(string body, string extraHeaders = "") =>
         $"HTTP/1.1 200 OK\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n{extraHeaders}\r\n{body}";
@@ -42,10 +43,10 @@ public sealed class ScriptedSandboxForwardingTests
         var key = routingKey.Replace("{port}", backend.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
         using var fast = new RawClient(ingress.BaseAddress.Port);
-        await fast.SendAsync($"GET /x HTTP/1.1\r\nHost: h\r\nOpenSandbox-Ingress-To: {key}\r\n\r\n");
+        await fast.SendAsync($"GET /x HTTP/1.1\r\nHost: h\r\n{IngressHeaders.IngressTo}: {key}\r\n\r\n");
         var fastAnswer = await fast.ReadResponseAsync();
         using var full = new RawClient(ingress.BaseAddress.Port);
-        await full.SendAsync($"GET /x HTTP/1.0\r\nHost: h\r\nOpenSandbox-Ingress-To: {key}\r\n\r\n");
+        await full.SendAsync($"GET /x HTTP/1.0\r\nHost: h\r\n{IngressHeaders.IngressTo}: {key}\r\n\r\n");
         var fullAnswer = await full.ReadUntilClosedAsync();
 
         Assert.StartsWith($"HTTP/1.1 {status} ", fastAnswer.Head);
@@ -75,7 +76,7 @@ public sealed class ScriptedSandboxForwardingTests
             var response = await client.ReadResponseAsync();
             Assert.StartsWith("HTTP/1.1 200 OK\r\n", response.Head);
             Assert.Equal("pong", response.Body);
-            Assert.Contains("Reverse-Proxy-Server-PowerBy: OpenSandbox-ingress\r\n", response.Head);
+            Assert.Contains($"{IngressHeaders.PoweredBy}: {IngressHeaders.PoweredByValue}\r\n", response.Head);
         }
 
         Assert.Equal(20, backend.Requests.Count);
@@ -89,8 +90,9 @@ public sealed class ScriptedSandboxForwardingTests
         await using var ingress = await StartIngressAsync(backend);
         using var client = new RawClient(ingress.BaseAddress.Port);
 
-        await client.SendAsync($"POST /submit?x=1 HTTP/1.1\r\nHost: public.example\r\nOpenSandbox-Ingress-To: box-{backend.Port}\r\n"
-            + "OpenSandbox-Secure-Access: t\r\nOpenSandbox-Access-Renew: skip\r\nX-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n"
+        await client.SendAsync($"POST /submit?x=1 HTTP/1.1\r\nHost: public.example\r\n{IngressHeaders.IngressTo}: box-{backend.Port}\r\n"
+            + $"{IngressHeaders.SecureAccess}: t\r\n{IngressHeaders.AccessRenew}: {IngressHeaders.AccessRenewSkip}\r\n"
+            + $"{IngressHeaders.ForwardedFor}: 203.0.113.9\r\n{IngressHeaders.ForwardedProto}: https\r\n"
             + "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\nX-Custom: kept\r\nContent-Length: 5\r\n\r\nhello");
         Assert.Equal("ok", (await client.ReadResponseAsync()).Body);
 
@@ -101,12 +103,12 @@ public sealed class ScriptedSandboxForwardingTests
         Assert.Contains($"Host: 127.0.0.1:{backend.Port}", headers);
         Assert.Contains("X-Custom: kept", headers);
         Assert.Contains("Content-Length: 5", headers);
-        Assert.Contains("X-Forwarded-For: 203.0.113.9, 127.0.0.1", headers);
-        Assert.Contains("X-Forwarded-Proto: http", headers);
-        Assert.Contains("X-Forwarded-Host: public.example", headers);
+        Assert.Contains($"{IngressHeaders.ForwardedFor}: 203.0.113.9, 127.0.0.1", headers);
+        Assert.Contains($"{IngressHeaders.ForwardedProto}: http", headers);
+        Assert.Contains($"{IngressHeaders.ForwardedHost}: public.example", headers);
         Assert.DoesNotContain(headers, h => h.StartsWith("OpenSandbox-", StringComparison.OrdinalIgnoreCase)
             || h.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) || h.StartsWith("Keep-Alive:", StringComparison.OrdinalIgnoreCase)
-            || h == "X-Forwarded-Proto: https");
+            || h == $"{IngressHeaders.ForwardedProto}: https");
     }
 
     [Fact]
@@ -137,11 +139,12 @@ public sealed class ScriptedSandboxForwardingTests
         await using var ingress = await StartIngressAsync(backend);
         using var client = new RawClient(ingress.BaseAddress.Port);
 
-        await client.SendAsync(Get(backend.Port, "/", "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\n"));
+        await client.SendAsync(Get(backend.Port, "/", $"{IngressHeaders.ForwardedFor}: 10.0.0.1\r\n{IngressHeaders.ForwardedFor}: 10.0.0.2\r\n"));
         Assert.Equal("ok", (await client.ReadResponseAsync()).Body);
 
         var forwarded = backend.Requests.Single().Split("\r\n\r\n")[0].Split("\r\n");
-        Assert.Equal("X-Forwarded-For: 10.0.0.1, 10.0.0.2, 127.0.0.1", Assert.Single(forwarded, h => h.StartsWith("X-Forwarded-For:", StringComparison.Ordinal)));
+        Assert.Equal($"{IngressHeaders.ForwardedFor}: 10.0.0.1, 10.0.0.2, 127.0.0.1",
+            Assert.Single(forwarded, h => h.StartsWith(IngressHeaders.ForwardedFor + ":", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -357,7 +360,7 @@ public sealed class ScriptedSandboxForwardingTests
         await client.SendAsync(Get(backend.Port, "/plain"));
         Assert.Equal("/plain", (await client.ReadResponseAsync()).Body);
 
-        await client.SendAsync($"POST /upload HTTP/1.1\r\nHost: h\r\nOpenSandbox-Ingress-To: box-{backend.Port}\r\n"
+        await client.SendAsync($"POST /upload HTTP/1.1\r\nHost: h\r\n{IngressHeaders.IngressTo}: box-{backend.Port}\r\n"
             + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
         var upload = await client.ReadResponseAsync();
         await client.SendAsync(Get(backend.Port, "/after"));

@@ -2,6 +2,7 @@ using System.Net;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Security;
 using OpenSandbox.Ingress.Tests.Infrastructure;
+using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 
@@ -56,10 +57,10 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
         string path = "/signed")
     {
         var request = new HttpRequestMessage(HttpMethod.Get, VerbatimUri.Create(ingress.BaseAddress, path));
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", routingKey);
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, routingKey);
         if (accessHeader is not null)
         {
-            request.Headers.TryAddWithoutValidation("OpenSandbox-Secure-Access", accessHeader);
+            request.Headers.TryAddWithoutValidation(IngressHeaders.SecureAccess, accessHeader);
         }
 
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
@@ -79,7 +80,7 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
         var request = new HttpRequestMessage(HttpMethod.Get, VerbatimUri.Create(_uri.BaseAddress, path));
         if (accessHeader is not null)
         {
-            request.Headers.TryAddWithoutValidation("OpenSandbox-Secure-Access", accessHeader);
+            request.Headers.TryAddWithoutValidation(IngressHeaders.SecureAccess, accessHeader);
         }
 
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
@@ -128,7 +129,7 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, await ViaUriAsync(prefix + "/app/index.html?x=1"));
         Assert.Equal("/app/index.html?x=1", _backend.LastRequest.RawTarget);
-        Assert.Equal(prefix, _backend.LastRequest.Header("X-Forwarded-Prefix"));
+        Assert.Equal(prefix, _backend.LastRequest.Header(IngressHeaders.ForwardedPrefix));
     }
 
     [Fact]
@@ -195,7 +196,7 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
         var (status, _) = await ViaHeaderAsync(_header, $"locked-{Port}-zz-00000000a", accessHeader: Token);
 
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Null(_backend.LastRequest.Header("OpenSandbox-Secure-Access"));
+        Assert.Null(_backend.LastRequest.Header(IngressHeaders.SecureAccess));
     }
 
     [Fact]
@@ -235,6 +236,6 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, await ViaUriAsync($"/open/{Port}/{expires}/{signature}/rest"));
         Assert.Equal($"/{expires}/{signature}/rest", _backend.LastRequest.RawTarget);
-        Assert.Equal($"/open/{Port}", _backend.LastRequest.Header("X-Forwarded-Prefix"));
+        Assert.Equal($"/open/{Port}", _backend.LastRequest.Header(IngressHeaders.ForwardedPrefix));
     }
 }

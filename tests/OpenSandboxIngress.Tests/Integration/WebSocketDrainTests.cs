@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using OpenSandbox.Ingress.Tests.Infrastructure;
+using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 
@@ -21,7 +22,7 @@ public sealed class WebSocketDrainTests : IAsyncLifetime
     {
         await using var ingress = await _sandbox.StartIngressAsync("--drain-timeout", "3", "--log-level", "warn");
         using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("OpenSandbox-Ingress-To", _sandbox.RoutingKey);
+        socket.Options.SetRequestHeader(IngressHeaders.IngressTo, _sandbox.RoutingKey);
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{ingress.Port}/ws"), TestContext.Current.CancellationToken);
         var buffer = new byte[1024];
 

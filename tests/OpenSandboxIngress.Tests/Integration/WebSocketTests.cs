@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using OpenSandbox.Ingress.Tests.Infrastructure;
+using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 
@@ -29,7 +30,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     private ClientWebSocket NewClient()
     {
         var client = new ClientWebSocket();
-        client.Options.SetRequestHeader("OpenSandbox-Ingress-To", $"ws-box-{_backend.Port}");
+        client.Options.SetRequestHeader(IngressHeaders.IngressTo, $"ws-box-{_backend.Port}");
         return client;
     }
 
@@ -63,7 +64,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         await client.ConnectAsync(WsUri(_ingress.BaseAddress, "/ws"), TestContext.Current.CancellationToken);
 
         Assert.Equal("cookie=session=s1;custom=abc;xff=127.0.0.1", await RoundTripTextAsync(client, "headers"));
-        Assert.Null(_backend.LastRequest.Header("OpenSandbox-Ingress-To"));
+        Assert.Null(_backend.LastRequest.Header(IngressHeaders.IngressTo));
     }
 
     [Fact]
