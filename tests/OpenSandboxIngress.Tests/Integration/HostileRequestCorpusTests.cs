@@ -1,7 +1,7 @@
 using System.Text;
 using OpenSandbox.Ingress.Configuration;
-using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Proxy;
+using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 

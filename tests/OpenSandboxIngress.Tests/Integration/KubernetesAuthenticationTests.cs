@@ -1,7 +1,7 @@
 using System.Net;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
-using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 

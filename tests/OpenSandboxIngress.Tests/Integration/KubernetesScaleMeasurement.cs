@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
-using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 

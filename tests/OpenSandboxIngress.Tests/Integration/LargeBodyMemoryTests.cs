@@ -1,6 +1,6 @@
 using System.Net;
-using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Proxy;
+using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Proxy;
+using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 

@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text.RegularExpressions;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using Snapshooter.Xunit3;
-using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 

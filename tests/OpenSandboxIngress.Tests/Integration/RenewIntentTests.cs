@@ -5,10 +5,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using StackExchange.Redis;
-using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Security;
 using OpenSandbox.Ingress.Tests.Infrastructure;
-using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 
