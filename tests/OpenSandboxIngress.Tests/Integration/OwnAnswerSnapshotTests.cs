@@ -101,14 +101,9 @@ public sealed class OwnAnswerSnapshotTests
     /// <returns>Status code, content type, Retry-After and body of the answer to one request on its own connection.</returns>
     private static async Task<string> AskAsync(int port, string head)
     {
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.Latin1.GetBytes(head + "Connection: close\r\n\r\n"), TestContext.Current.CancellationToken);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var received = new MemoryStream();
-        await stream.CopyToAsync(received, timeout.Token);
-        var text = Encoding.UTF8.GetString(received.ToArray());
+        using var connection = new RawHttp(port);
+        await connection.SendAsync(head + "Connection: close\r\n\r\n");
+        var text = Encoding.UTF8.GetString(await connection.ReadBytesUntilClosedAsync());
         var (responseHead, body) = (text[..text.IndexOf("\r\n\r\n", StringComparison.Ordinal)], text[(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
         var lines = responseHead.Split("\r\n");
         string? Header(string name) => lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))?[(name.Length + 1)..].Trim();
