@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Security;
@@ -16,6 +19,8 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
     private const string Keys = "a=dGVzdC1zZWNyZXQtYnl0ZXM=";
     private static readonly byte[] Secret = Convert.FromBase64String("dGVzdC1zZWNyZXQtYnl0ZXM=");
 
+    /// <summary>The ingresses' clock: signed routes expire against it, not against the machine's.</summary>
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-12-01T10:00:00Z", CultureInfo.InvariantCulture));
     private TestBackend _backend = null!;
     private InProcessIngress _header = null!;
     private InProcessIngress _uri = null!;
@@ -31,9 +36,9 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
             ["open.yaml"] = Manifests.BatchSandbox("open"),
         };
         Assert.True(SecureAccessKeys.TryParse(Keys, out var keys, out _));
-        _header = await InProcessIngress.StartAsync(RoutingMode.Header, o => o with { SecureAccessKeys = keys! }, manifests);
-        _uri = await InProcessIngress.StartAsync(RoutingMode.Uri, o => o with { SecureAccessKeys = keys! }, manifests);
-        _noKeys = await InProcessIngress.StartAsync(RoutingMode.Header, manifests: manifests);
+        _header = await InProcessIngress.StartAsync(RoutingMode.Header, o => o with { SecureAccessKeys = keys! }, manifests, UseFakeClock);
+        _uri = await InProcessIngress.StartAsync(RoutingMode.Uri, o => o with { SecureAccessKeys = keys! }, manifests, UseFakeClock);
+        _noKeys = await InProcessIngress.StartAsync(RoutingMode.Header, manifests: manifests, overrideServices: UseFakeClock);
     }
 
     public async ValueTask DisposeAsync()
@@ -47,8 +52,10 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
 
     private int Port => _backend.Port;
 
-    private static string ExpiresIn(int seconds) =>
-        Base36.Format((ulong)(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + seconds));
+    private void UseFakeClock(IServiceCollection services) => services.AddSingleton<TimeProvider>(_time);
+
+    private string ExpiresIn(int seconds) =>
+        Base36.Format((ulong)(_time.GetUtcNow().ToUnixTimeSeconds() + seconds));
 
     private string Sign(string expires, string id = "locked", char keyId = 'a') =>
         RouteSigner.Digest8(Secret, id, Port, expires) + keyId;
@@ -138,6 +145,18 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
         var expires = ExpiresIn(-1);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await ViaHeaderAsync(_header, $"locked-{Port}-{expires}-{Sign(expires)}")).Status);
+    }
+
+    [Fact]
+    public async Task A_route_valid_now_is_401_once_the_clock_passes_its_expiry()
+    {
+        var expires = ExpiresIn(60);
+        var route = $"locked-{Port}-{expires}-{Sign(expires)}";
+        Assert.Equal(HttpStatusCode.OK, (await ViaHeaderAsync(_header, route)).Status);
+
+        _time.Advance(TimeSpan.FromSeconds(61));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await ViaHeaderAsync(_header, route)).Status);
     }
 
     [Fact]
