@@ -9,9 +9,11 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Lifecycle;
+using OpenSandbox.Ingress.Limits;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.Proxy;
+using OpenSandbox.Ingress.Proxy.Pipeline;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Sandbox.Files;
@@ -38,55 +40,59 @@ internal static class IngressHost
             builder.Configuration.Sources.Remove(file);
         }
 
-        ConfigureLogging(builder.Logging, options.LogLevel);
-        builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, options));
+        ConfigureLogging(builder.Logging, options.Logging.Level);
+        builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, options.Listen, options.Limits));
 
-        // 1. What requests are answered from: the cache and its source.
+        // 1. The options, one record per concern; every service below takes the records it needs.
         var services = builder.Services;
-        services.AddSingleton(options);
+        services.AddSingleton(options.Listen).AddSingleton(options.Source).AddSingleton(options.Routing).AddSingleton(options.Routing.SecureAccessKeys)
+            .AddSingleton(options.Upstream).AddSingleton(options.RenewIntent).AddSingleton(options.Lifecycle).AddSingleton(options.Limits)
+            .AddSingleton(options.Logging).AddSingleton(options.Shutdown);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new SandboxDirectory(options.Provider == ProviderType.BatchSandbox ? SandboxNaming.Exact : SandboxNaming.AgentSandbox));
-        AddSandboxSource(services, options);
 
-        // 2. The request path and what it reports to.
-        services.AddSingleton(new RouteReader(options.Mode));
-        services.AddSingleton(sp => new AccessGuard(options.SecureAccessKeys, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new RequestRouter(sp.GetRequiredService<RouteReader>(), sp.GetRequiredService<SandboxDirectory>(),
-            sp.GetRequiredService<AccessGuard>(), sp.GetRequiredService<IRenewIntents>()));
-        services.AddSingleton(sp => new RequestLog(sp.GetRequiredService<IngressMetrics>(), sp.GetService<AccessLog>(), sp.GetRequiredService<TimeProvider>()));
-        // Factories, not instances, so the container disposes them at shutdown.
-        services.AddSingleton(sp => new UpstreamClient(options.UpstreamConnectTimeout, options.UpstreamIdleTimeout, options.UpstreamPoolIdleTimeout,
-            options.UpstreamResponseTimeout, options.UpstreamConnectRetry, sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IngressMetrics>().UpstreamConnectRetried));
-        services.AddHttpForwarder();
+        // 2. What requests are answered from: the cache and its source.
+        services.AddSingleton(new SandboxDirectory(options.Source.Provider == ProviderType.BatchSandbox ? SandboxNaming.Exact : SandboxNaming.AgentSandbox));
+        AddSandboxSource(services, options.Source);
+
+        // 3. The proxy pipeline, stage by stage in request order; a stage whose feature is off is not registered.
+        services.AddSingleton<RouteReader>().AddSingleton<AccessGuard>().AddSingleton<ResolutionStage>();
+        services.AddSingleton<IProxyStage>(sp => sp.GetRequiredService<ResolutionStage>());
+        AddLifecycle(services, options.Lifecycle);
+        services.AddSingleton<IProxyStage, ReadinessStage>();
         AddRenewIntents(services, options.RenewIntent);
+        if (options.Limits.MaxRequestsPerSandbox > 0)
+        {
+            services.AddSingleton<IProxyStage, SandboxLimitStage>();
+        }
+
+        if (options.RenewIntent.Enabled && options.RenewIntent.MinInterval > TimeSpan.Zero)
+        {
+            services.AddSingleton<IProxyStage, OpenSessionStage>();
+        }
+
+        services.AddHttpForwarder();
+        services.AddSingleton<UpstreamClient>().AddSingleton<ForwardingTransformer>().AddSingleton<ForwardingStage>().AddSingleton<ProxyPipeline>();
+        services.AddSingleton(sp => new RequestLog(sp.GetRequiredService<IngressMetrics>(), sp.GetService<AccessLog>(), sp.GetRequiredService<TimeProvider>()));
         AddMetrics(services, options);
-        AddAccessLog(services, options.LogLevel);
-        AddShutdown(services, options);
-        AddLifecycle(services, options);
-        services.AddSingleton(sp => new StatusProbe(sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<DrainState>()));
-        services.AddSingleton(sp => new IngressRequestHandler(sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<IHttpForwarder>(),
-            sp.GetRequiredService<UpstreamClient>(), sp.GetRequiredService<RequestLog>(), sp.GetRequiredService<IngressMetrics>(),
-            sp.GetRequiredService<WebSocketDrain>(), options.MaxRequestsPerSandbox > 0 ? new SandboxConcurrency(options.MaxRequestsPerSandbox) : null,
-            sp.GetService<OpenSessions>(), sp.GetService<SandboxLifecycle>(), options.Mode == RoutingMode.Uri && options.UriRewrite,
-            sp.GetRequiredService<ILogger<IngressRequestHandler>>()));
+        AddAccessLog(services, options.Logging.Level);
+        AddShutdown(services, options.Shutdown);
+        services.AddSingleton<StatusProbe>();
         overrideServices?.Invoke(services);
 
-        // 3. The endpoints: the metrics listener branches off first; on the proxy listeners the status probe, and every
+        // 4. The endpoints: the metrics listener branches off first; on the proxy listeners the status probe, and every
         //    other method and path to the proxy (SPEC §3).
         var app = builder.Build();
-        if (options.MetricsPort is { } metricsPort)
+        if (options.Listen.MetricsPort is { } metricsPort)
         {
             MetricsEndpoint.Map(app, metricsPort);
         }
 
-        var probe = app.Services.GetRequiredService<StatusProbe>();
-        app.MapMethods(StatusProbe.Path, [HttpMethods.Get, HttpMethods.Head], () => probe.Answer());
-        app.Map("/{**target}", app.Services.GetRequiredService<IngressRequestHandler>().HandleAsync);
+        app.MapMethods(StatusProbe.Path, [HttpMethods.Get, HttpMethods.Head], app.Services.GetRequiredService<StatusProbe>().HandleAsync);
+        app.Map("/{**target}", app.Services.GetRequiredService<ProxyPipeline>().InvokeAsync);
         return app;
     }
 
-    private static void ConfigureKestrel(KestrelServerOptions kestrel, IngressOptions options)
+    private static void ConfigureKestrel(KestrelServerOptions kestrel, Configuration.ListenOptions options, LimitOptions limits)
     {
         kestrel.AddServerHeader = false;
         // Request bodies are streamed to the sandbox: no size cap (SPEC §7).
@@ -100,77 +106,97 @@ internal static class IngressHost
         kestrel.Limits.MaxRequestHeadersTotalSize = options.MaxRequestHeaderKiB * 1024;
         kestrel.Limits.MaxRequestLineSize = options.MaxRequestHeaderKiB * 1024;
         kestrel.Limits.Http2.MaxRequestHeaderFieldSize = options.MaxRequestHeaderKiB * 1024;
-        Listen(kestrel, options.ListenAddress, options.Port, HttpProtocols.Http1);
+        // A connection beyond the cap is closed as it arrives instead of costing memory (SPEC §12); an upgraded connection
+        // counts in both figures, so WebSockets cannot take more than the cap either.
+        kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections > 0 ? limits.MaxConnections : null;
+        kestrel.Limits.MaxConcurrentUpgradedConnections = limits.MaxConnections > 0 ? limits.MaxConnections : null;
+        Listen(kestrel, options.Address, options.Port, HttpProtocols.Http1, counted: true);
         if (options.H2cPort is { } h2cPort)
         {
             // Kestrel speaks HTTP/2 in clear text only with prior knowledge, on an HTTP/2-only endpoint.
-            Listen(kestrel, options.ListenAddress, h2cPort, HttpProtocols.Http2);
+            Listen(kestrel, options.Address, h2cPort, HttpProtocols.Http2, counted: true);
         }
 
         if (options.MetricsPort is { } metricsPort)
         {
-            Listen(kestrel, options.ListenAddress, metricsPort, HttpProtocols.Http1);
+            Listen(kestrel, options.Address, metricsPort, HttpProtocols.Http1, counted: false);
         }
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string address, int port, HttpProtocols protocols)
+    /// <param name="counted">Client connections of the proxy listeners are counted for the open-connections gauge.</param>
+    private static void Listen(KestrelServerOptions kestrel, string address, int port, HttpProtocols protocols, bool counted)
     {
-        if (address == IngressOptions.AnyAddress)
+        void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen)
         {
-            kestrel.ListenAnyIP(port, listen => listen.Protocols = protocols);
+            listen.Protocols = protocols;
+            if (counted)
+            {
+                listen.Use(next =>
+                {
+                    var metrics = listen.ApplicationServices.GetRequiredService<IngressMetrics>();
+                    return async connection =>
+                    {
+                        metrics.ConnectionOpened();
+                        try
+                        {
+                            await next(connection).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            metrics.ConnectionClosed();
+                        }
+                    };
+                });
+            }
+        }
+
+        if (address == Configuration.ListenOptions.AnyAddress)
+        {
+            kestrel.ListenAnyIP(port, Configure);
         }
         else
         {
-            kestrel.Listen(IPAddress.Parse(address), port, listen => listen.Protocols = protocols);
+            kestrel.Listen(IPAddress.Parse(address), port, Configure);
         }
     }
 
-    private static void AddSandboxSource(IServiceCollection services, IngressOptions options)
+    private static void AddSandboxSource(IServiceCollection services, SandboxSourceOptions options)
     {
-        switch (options.Provider)
+        if (options.Provider == ProviderType.File)
         {
-            case ProviderType.File:
-                services.AddHostedService(sp => new FileSandboxSource(options.SandboxesDirectory!,
-                    sp.GetRequiredService<SandboxDirectory>(), sp.GetRequiredService<ILogger<FileSandboxSource>>()));
-                break;
-            default:
-                var resourceType = options.Provider == ProviderType.AgentSandbox ? CustomResourceType.AgentSandbox : CustomResourceType.BatchSandbox;
-                // Loaded now, so a bad kubeconfig fails start-up with one line instead of failing later.
-                var api = CreateKubernetesApi(options.KubeconfigPath);
-                services.AddSingleton(_ => api);
-                services.AddHostedService(sp => new KubernetesSandboxSource(sp.GetRequiredService<KubernetesApi>(), resourceType, options.Namespace,
-                    sp.GetRequiredService<SandboxDirectory>(), sp.GetRequiredService<IngressMetrics>(),
-                    sp.GetRequiredService<ILogger<KubernetesSandboxSource>>()));
-                break;
+            services.AddHostedService<FileSandboxSource>();
+            return;
         }
+
+        var resourceType = options.Provider == ProviderType.AgentSandbox ? CustomResourceType.AgentSandbox : CustomResourceType.BatchSandbox;
+        // Loaded now, so a bad kubeconfig fails start-up with one line instead of failing later.
+        services.AddSingleton(CreateKubernetesApi(options.KubeconfigPath));
+        services.AddHostedService(sp => new KubernetesSandboxSource(sp.GetRequiredService<KubernetesApi>(), resourceType, options.Namespace,
+            sp.GetRequiredService<SandboxDirectory>(), sp.GetRequiredService<IngressMetrics>(), sp.GetRequiredService<ILogger<KubernetesSandboxSource>>()));
     }
 
-    /// <summary>Wake and hold (SPEC §13), each off unless its flag is given.</summary>
-    private static void AddLifecycle(IServiceCollection services, IngressOptions options)
+    /// <summary>Wake and hold (SPEC §13): the lifecycle stage and, with waking, the lifecycle API.</summary>
+    private static void AddLifecycle(IServiceCollection services, LifecycleOptions options)
     {
-        if (!options.WakeOnRequest && options.HoldTimeout <= TimeSpan.Zero)
+        if (!options.IsOn)
         {
             return;
         }
 
         if (options.WakeOnRequest)
         {
-            services.AddSingleton(sp => new LifecycleApi(options.LifecycleApiUrl!, options.LifecycleApiKeyFile!, sp.GetRequiredService<ILogger<LifecycleApi>>()));
-            services.AddSingleton(sp => new SandboxWaker(sp.GetRequiredService<LifecycleApi>(), sp.GetRequiredService<TimeProvider>(),
-                outcome => sp.GetRequiredService<IngressMetrics>().WakeCalled(outcome.IsAccepted)));
+            services.AddSingleton<LifecycleApi>().AddSingleton<SandboxWaker>();
         }
 
-        services.AddSingleton(sp => new SandboxLifecycle(sp.GetRequiredService<RequestRouter>(), sp.GetRequiredService<SandboxDirectory>(),
-            sp.GetService<SandboxWaker>(), options.HoldTimeout, options.HoldMaxRequests, sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IngressMetrics>(), sp.GetRequiredService<ILogger<SandboxLifecycle>>()));
+        services.AddSingleton<IProxyStage, LifecycleStage>();
     }
 
     /// <summary>The meter always exists (the handler records into it); an exporter only with a metrics port.</summary>
     private static void AddMetrics(IServiceCollection services, IngressOptions options)
     {
-        services.AddSingleton(sp => new IngressMetrics(options.Mode, sp.GetRequiredService<SandboxDirectory>(),
+        services.AddSingleton(sp => new IngressMetrics(options.Routing.Mode, sp.GetRequiredService<SandboxDirectory>(),
             sp.GetRequiredService<RenewIntentCounters>(), sp.GetService<AccessLog>()));
-        if (options.MetricsPort is not null)
+        if (options.Listen.MetricsPort is not null)
         {
             services.AddOpenTelemetry()
                 .ConfigureResource(resource => resource.AddService(BuildInfo.ProgramName, serviceVersion: BuildInfo.Version))
@@ -179,14 +205,11 @@ internal static class IngressHost
     }
 
     /// <summary>SIGTERM/SIGINT: see <see cref="ShutdownSequence"/>.</summary>
-    private static void AddShutdown(IServiceCollection services, IngressOptions options)
+    private static void AddShutdown(IServiceCollection services, ShutdownOptions options)
     {
-        services.AddSingleton<DrainState>();
-        services.AddSingleton(sp => new WebSocketDrain(sp.GetRequiredService<ILogger<WebSocketDrain>>()));
-        services.AddSingleton(sp => new ShutdownSequence(sp.GetRequiredService<DrainState>(), sp.GetRequiredService<WebSocketDrain>(),
-            options.ShutdownDelay, options.ShutdownBudget, sp.GetRequiredService<ILogger<ShutdownSequence>>()));
+        services.AddSingleton<DrainState>().AddSingleton<WebSocketDrain>().AddSingleton<ShutdownSequence>();
         services.AddHostedService(sp => sp.GetRequiredService<ShutdownSequence>());
-        services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownBudget);
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Budget);
     }
 
     /// <summary>The access log is written at <c>info</c> and below, like every other information line.</summary>
@@ -198,24 +221,24 @@ internal static class IngressHost
         }
     }
 
+    /// <summary>Renew intents (SPEC §9): the counters always (metrics read them); the publisher and its stage when enabled.</summary>
     private static void AddRenewIntents(IServiceCollection services, RenewIntentOptions options)
     {
         services.AddSingleton<RenewIntentCounters>();
         if (!options.Enabled)
         {
-            services.AddSingleton<IRenewIntents, DisabledRenewIntents>();
             return;
         }
 
-        services.AddSingleton(sp => new RedisRenewIntentPublisher(options, sp.GetRequiredService<RenewIntentCounters>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RedisRenewIntentPublisher>>()));
+        services.AddSingleton<RedisRenewIntentPublisher>();
         services.AddSingleton<IRenewIntents>(sp => sp.GetRequiredService<RedisRenewIntentPublisher>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisRenewIntentPublisher>());
+        services.AddSingleton<IProxyStage, RenewIntentStage>();
 
         // With no interval there is nothing to pace open sessions by: every request already publishes.
         if (options.MinInterval > TimeSpan.Zero)
         {
-            services.AddSingleton(sp => new OpenSessions(sp.GetRequiredService<IRenewIntents>(), options.MinInterval, sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<OpenSessions>();
             services.AddHostedService(sp => sp.GetRequiredService<OpenSessions>());
         }
     }

@@ -27,12 +27,12 @@ internal static partial class IngressRunner
         await using var _ = app.ConfigureAwait(false);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(BuildInfo.ProgramName);
         LogBanner(logger, BuildInfo.Version, BuildInfo.GitCommit, BuildInfo.BuildTime, BuildInfo.Runtime, BuildInfo.Platform);
-        LogSettings(logger, options.Provider, options.Mode, options.ListenAddress, options.Port, options.Namespace ?? "(all)");
+        LogSettings(logger, options.Source.Provider, options.Routing.Mode, options.Listen.Address, options.Listen.Port, options.Source.Namespace ?? "(all)");
         try
         {
             await app.RunAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException || e.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException)
         {
             await Console.Error.WriteLineAsync($"{BuildInfo.ProgramName}: --port: {e.Message}").ConfigureAwait(false);
             return ExitStartupFailed;

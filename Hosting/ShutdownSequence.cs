@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Hosting;
@@ -13,8 +14,7 @@ namespace OpenSandbox.Ingress.Hosting;
 internal sealed partial class ShutdownSequence(
     DrainState drain,
     WebSocketDrain webSockets,
-    TimeSpan shutdownDelay,
-    TimeSpan shutdownBudget,
+    ShutdownOptions options,
     ILogger<ShutdownSequence> logger) : IHostedLifecycleService
 {
     private static readonly TimeSpan WebSocketCloseMargin = TimeSpan.FromSeconds(1);
@@ -22,12 +22,12 @@ internal sealed partial class ShutdownSequence(
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         drain.Begin();
-        LogDraining(shutdownDelay.TotalSeconds, (shutdownBudget - shutdownDelay).TotalSeconds);
-        var closeWebSocketsAfter = shutdownBudget - WebSocketCloseMargin;
+        LogDraining(options.Delay.TotalSeconds, (options.Budget - options.Delay).TotalSeconds);
+        var closeWebSocketsAfter = options.Budget - WebSocketCloseMargin;
         _ = webSockets.CloseAllAfterAsync(closeWebSocketsAfter > TimeSpan.Zero ? closeWebSocketsAfter : TimeSpan.Zero);
-        if (shutdownDelay > TimeSpan.Zero)
+        if (options.Delay > TimeSpan.Zero)
         {
-            await Task.Delay(shutdownDelay, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(options.Delay, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -1,19 +1,22 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Configuration;
 
 namespace OpenSandbox.Ingress.Lifecycle;
 
 /// <summary>
 /// The OpenSandbox server's lifecycle API (SPEC §13): <c>POST {base}/v1/sandboxes/{sandboxId}/resume</c> with the key
 /// in <c>OPEN-SANDBOX-API-KEY</c>. The key comes from a file (a mounted Secret), read again whenever the file changes;
-/// it is never logged.
+/// it is never logged. Every call has a deadline of its own (<see cref="LifecycleOptions.WakeCallTimeout"/>), so an API
+/// that accepts and never answers holds a call no longer than a request would wait for it.
 /// </summary>
-internal sealed partial class LifecycleApi(Uri baseUrl, string keyFile, ILogger<LifecycleApi> logger) : IDisposable
+internal sealed partial class LifecycleApi(LifecycleOptions options, ILogger<LifecycleApi> logger) : IDisposable
 {
     public const string ApiKeyHeader = "OPEN-SANDBOX-API-KEY";
-    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = CallTimeout };
+    private readonly Uri _baseUrl = options.ApiUrl ?? throw new ArgumentException("--wake-on-request needs --lifecycle-api-url", nameof(options));
+    private readonly string _keyFile = options.ApiKeyFile ?? throw new ArgumentException("--wake-on-request needs --lifecycle-api-key-file", nameof(options));
+    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = options.WakeCallTimeout };
     private readonly Lock _keyLock = new();
     private (DateTime WrittenAt, string Key) _key;
 
@@ -33,7 +36,7 @@ internal sealed partial class LifecycleApi(Uri baseUrl, string keyFile, ILogger<
         }
 
         // 2. The call; 202 accepted, 409 already changing, anything else a failure.
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, $"v1/sandboxes/{Uri.EscapeDataString(sandboxId)}/resume"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_baseUrl, $"v1/sandboxes/{Uri.EscapeDataString(sandboxId)}/resume"));
         request.Headers.TryAddWithoutValidation(ApiKeyHeader, key);
         request.Headers.TryAddWithoutValidation("X-Request-ID", requestId);
         try
@@ -65,12 +68,12 @@ internal sealed partial class LifecycleApi(Uri baseUrl, string keyFile, ILogger<
 
     private string CurrentKey()
     {
-        var writtenAt = File.GetLastWriteTimeUtc(keyFile);
+        var writtenAt = File.GetLastWriteTimeUtc(_keyFile);
         lock (_keyLock)
         {
             if (_key.Key is null || _key.WrittenAt != writtenAt)
             {
-                _key = (writtenAt, File.ReadAllText(keyFile).Trim());
+                _key = (writtenAt, File.ReadAllText(_keyFile).Trim());
             }
 
             return _key.Key;

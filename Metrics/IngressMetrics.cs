@@ -37,6 +37,7 @@ internal sealed class IngressMetrics : IDisposable
     private long _wakeFailed;
     private readonly Histogram<double> _waitDuration;
     private long _activeWebSockets;
+    private long _openConnections;
     private long _watchRestarts;
     private long _relists;
 
@@ -53,6 +54,8 @@ internal sealed class IngressMetrics : IDisposable
             description: "Requests whose sandbox could not be connected to (502).");
         _meter.CreateObservableCounter("opensandbox_ingress_upstream_connect_retries", () => Volatile.Read(ref _upstreamConnectRetries),
             description: "Sandbox connections refused while connecting and tried again (--upstream-connect-retry).");
+        _meter.CreateObservableUpDownCounter("opensandbox_ingress_connections_open", () => Volatile.Read(ref _openConnections),
+            description: "Client connections open now on the proxy listeners (--max-connections caps each listener).");
         _meter.CreateObservableUpDownCounter("opensandbox_ingress_websockets_active", () => Volatile.Read(ref _activeWebSockets),
             description: "Upgraded connections open now.");
         _meter.CreateObservableCounter("opensandbox_ingress_refused", RefusalCounts,
@@ -114,6 +117,12 @@ internal sealed class IngressMetrics : IDisposable
     public void WakeCalled(bool accepted) => Interlocked.Increment(ref accepted ? ref _wakeAccepted : ref _wakeFailed);
 
     public void Refused(RefusalReason reason) => Interlocked.Increment(ref _refused[(int)reason]);
+
+    public void ConnectionOpened() => Interlocked.Increment(ref _openConnections);
+
+    public void ConnectionClosed() => Interlocked.Decrement(ref _openConnections);
+
+    public long OpenConnections => Volatile.Read(ref _openConnections);
 
     public void WebSocketOpened() => Interlocked.Increment(ref _activeWebSockets);
 

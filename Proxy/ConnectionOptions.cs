@@ -1,4 +1,5 @@
 using System.Buffers;
+using Microsoft.Extensions.Primitives;
 
 namespace OpenSandbox.Ingress.Proxy;
 
@@ -10,6 +11,18 @@ internal static class ConnectionOptions
 {
     private static readonly SearchValues<char> TokenCharacters =
         SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+    /// <summary>Removes from <paramref name="target"/> every field the <c>Connection</c> values name.</summary>
+    public static void RemoveNamedFields<T>(StringValues connectionValues, T target, Action<T, string> remove)
+    {
+        foreach (var value in connectionValues)
+        {
+            foreach (var name in NamedFields(value))
+            {
+                remove(target, name);
+            }
+        }
+    }
 
     /// <summary>
     /// The field names one value of a <c>Connection</c> field lists. <c>close</c> names no field, and <c>keep-alive</c>

@@ -1,19 +1,23 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
-using OpenSandbox.Ingress.Sandbox;
+using OpenSandbox.Ingress.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace OpenSandbox.Ingress.Proxy;
 
 /// <summary>
-/// Header and URI rules of SPEC §7 for one request: the target path kept byte for byte, the routing and
-/// secure-access headers removed, Host set to the target, X-Forwarded-* written, and the ingress mark on
-/// the response. YARP's base transformer copies the headers and drops the hop-by-hop ones.
+/// Header and URI rules of SPEC §7, one instance for every request, reading each request's
+/// <see cref="SandboxRequestFeature"/>: the target path kept byte for byte, the routing and secure-access headers
+/// removed, Host set to the target, X-Forwarded-* written, and the ingress mark on the response. YARP's base transformer
+/// copies the headers and drops the fixed hop-by-hop set.
 /// </summary>
-/// <param name="rewriteUnderPrefix">URI mode with <c>--uri-rewrite</c>: keep redirects and cookies under the prefix.</param>
-internal sealed class ForwardingTransformer(SandboxDestination destination, string pathAndQuery, string? forwardedPrefix, bool rewriteUnderPrefix)
-    : HttpTransformer
+/// <remarks>
+/// YARP's own X-Forwarded transforms are not used: SPEC §7 writes an IPv4-mapped client as plain IPv4, joins several
+/// incoming X-Forwarded-For lines into one, and sends X-Forwarded-Prefix as the client wrote the stripped prefix.
+/// </remarks>
+internal sealed class ForwardingTransformer(RoutingOptions routing) : HttpTransformer
 {
     /// <summary>Not a standard field, but what browsers follow: <c>Refresh: 5; url=/next</c>.</summary>
     private const string RefreshHeader = "Refresh";
@@ -24,20 +28,16 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
         CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
+        var sandboxRequest = httpContext.Features.GetRequiredFeature<SandboxRequestFeature>();
 
         // 1. The path as received: no decoding, no dot-segment removal.
-        proxyRequest.RequestUri = new Uri(destination.Prefix + pathAndQuery, in VerbatimPath);
+        var destination = sandboxRequest.Destination;
+        proxyRequest.RequestUri = new Uri(destination.Prefix + sandboxRequest.PathAndQuery, in VerbatimPath);
 
         // 2. Fields the client's Connection names go before the ingress writes its own (a named X-Forwarded-For chain too).
         var incoming = httpContext.Request.Headers;
         var headers = proxyRequest.Headers;
-        foreach (var value in incoming.Connection)
-        {
-            foreach (var name in ConnectionOptions.NamedFields(value))
-            {
-                headers.Remove(name);
-            }
-        }
+        ConnectionOptions.RemoveNamedFields(incoming.Connection, headers, static (target, name) => target.Remove(name));
 
         // 3. The ingress's own request headers stop here. Only what the client sent is removed: each removal parses the
         //    header name again, and most requests carry one routing header at most.
@@ -52,21 +52,18 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
         var request = httpContext.Request;
         Replace(incoming, headers, IngressHeaders.ForwardedProto, request.Scheme);
         Replace(incoming, headers, IngressHeaders.ForwardedHost, request.Host.HasValue ? request.Host.Value : null);
-        Replace(incoming, headers, IngressHeaders.ForwardedPrefix, forwardedPrefix);
+        Replace(incoming, headers, IngressHeaders.ForwardedPrefix, sandboxRequest.ForwardedPrefix);
     }
-
-    /// <summary>Why the sandbox's response was not passed on (the handler answers 502); null when it was.</summary>
-    public string? RefusedResponse { get; private set; }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse,
         CancellationToken cancellationToken)
     {
-        // A response framed two ways is a sign of smuggling (RFC 9112 §6.3); the sandbox's answer is not trusted.
+        // A response framed two ways is a sign of smuggling (RFC 9112 §6.3): the sandbox's answer is not trusted. YARP
+        // turns an exception here into its ResponseHeaders error with a clean 502, which the forwarding stage answers.
         if (proxyResponse?.Content is { } content && proxyResponse.Headers.NonValidated.Contains(HeaderNames.TransferEncoding)
             && content.Headers.NonValidated.Contains(HeaderNames.ContentLength))
         {
-            RefusedResponse = "response has both Content-Length and Transfer-Encoding";
-            return false;
+            throw new HttpRequestException(HttpRequestError.InvalidResponse, "response has both Content-Length and Transfer-Encoding");
         }
 
         var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
@@ -80,16 +77,13 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
         {
             foreach (var value in connection)
             {
-                foreach (var name in ConnectionOptions.NamedFields(value))
-                {
-                    responseHeaders.Remove(name);
-                }
+                ConnectionOptions.RemoveNamedFields(value, responseHeaders, static (target, name) => target.Remove(name));
             }
         }
 
-        if (rewriteUnderPrefix && forwardedPrefix is not null)
+        if (routing.RewritesUnderPrefix && httpContext.Features.GetRequiredFeature<SandboxRequestFeature>() is { ForwardedPrefix: { } prefix } request)
         {
-            KeepUnderPrefix(httpContext.Request, responseHeaders, forwardedPrefix);
+            KeepUnderPrefix(httpContext.Request, responseHeaders, prefix, request.Destination.Authority);
         }
 
         responseHeaders[IngressHeaders.PoweredBy] = IngressHeaders.PoweredByValue;
@@ -97,7 +91,7 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
         return proceed;
     }
 
-    private void KeepUnderPrefix(HttpRequest request, IHeaderDictionary responseHeaders, string prefix)
+    private static void KeepUnderPrefix(HttpRequest request, IHeaderDictionary responseHeaders, string prefix, string sandboxAuthority)
     {
         // Most responses carry none of these: the client's origin is built only for one that does.
         if (!responseHeaders.ContainsKey(HeaderNames.Location) && !responseHeaders.ContainsKey(HeaderNames.ContentLocation)
@@ -112,22 +106,23 @@ internal sealed class ForwardingTransformer(SandboxDestination destination, stri
         {
             if (responseHeaders[name] is { Count: 1 } location)
             {
-                responseHeaders[name] = UriRewrite.Location(location.ToString(), prefix, destination.Authority, clientHost, clientOrigin);
+                responseHeaders[name] = UriRewrite.Location(location.ToString(), prefix, sandboxAuthority, clientHost, clientOrigin);
             }
         }
 
         if (responseHeaders[RefreshHeader] is { Count: 1 } refresh)
         {
-            responseHeaders[RefreshHeader] = UriRewrite.Refresh(refresh.ToString(), prefix, destination.Authority, clientHost, clientOrigin);
+            responseHeaders[RefreshHeader] = UriRewrite.Refresh(refresh.ToString(), prefix, sandboxAuthority, clientHost, clientOrigin);
         }
 
         var cookies = responseHeaders.SetCookie;
         if (cookies.Count > 0)
         {
+            var defaultPathLeaves = UriRewrite.DefaultCookiePathLeavesPrefix(RouteReader.OriginFormTarget(request.HttpContext), prefix);
             var placed = new string[cookies.Count];
             for (var i = 0; i < placed.Length; i++)
             {
-                placed[i] = UriRewrite.CookiePath(cookies[i]!, prefix);
+                placed[i] = UriRewrite.CookiePath(cookies[i]!, prefix, defaultPathLeaves);
             }
 
             responseHeaders.SetCookie = placed;

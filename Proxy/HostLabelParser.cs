@@ -28,7 +28,7 @@ internal static class HostLabelParser
             // expiry or signature is 400 whether or not the sandbox requires secure access (SPEC §8), as in the Go ingress.
             return signature.IsWellFormed(out _)
                 ? Build(label[..idEnd], portText, fromHostHeader, pathAndQuery, signature)
-                : RouteParseResult.Fail("malformed signed route (expiry or signature)");
+                : RouteParseResult.Fail(RouteSignature.MalformedReason);
         }
 
         return Build(label[..lastDash], label[(lastDash + 1)..], fromHostHeader, pathAndQuery, signature: null);

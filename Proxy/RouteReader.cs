@@ -5,11 +5,11 @@ using OpenSandbox.Ingress.Configuration;
 namespace OpenSandbox.Ingress.Proxy;
 
 /// <summary>Reads the route of a request in the configured mode (SPEC §4).</summary>
-internal sealed class RouteReader(RoutingMode mode)
+internal sealed class RouteReader(RoutingOptions options)
 {
     /// <param name="pathAndQuery">The origin-form request target, as received.</param>
     public RouteParseResult Read(string pathAndQuery, IHeaderDictionary headers) =>
-        mode == RoutingMode.Uri ? PathRouteParser.Parse(pathAndQuery) : ReadFromHeaders(headers, pathAndQuery);
+        options.Mode == RoutingMode.Uri ? PathRouteParser.Parse(pathAndQuery) : ReadFromHeaders(headers, pathAndQuery);
 
     private static RouteParseResult ReadFromHeaders(IHeaderDictionary headers, string pathAndQuery)
     {

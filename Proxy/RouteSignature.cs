@@ -11,6 +11,9 @@ internal sealed record RouteSignature(string Expires, string Signature)
 {
     private const int MaxLooseExpiresLength = 20;
 
+    /// <summary>The one answer to a route read as signed whose expiry or signature is malformed (SPEC §8: 400).</summary>
+    public const string MalformedReason = "malformed signed route (expiry or signature)";
+
     /// <summary>True when both segments have the exact shapes of SPEC §8 and the expiry parses.</summary>
     public bool IsWellFormed(out ulong expiresUnixSeconds)
     {

@@ -1,4 +1,6 @@
 using System.Net;
+using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Metrics;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace OpenSandbox.Ingress.Proxy;
@@ -9,11 +11,7 @@ namespace OpenSandbox.Ingress.Proxy;
 /// </summary>
 internal sealed class UpstreamClient : IDisposable
 {
-    /// <param name="responseHeadersTimeout">Null: wait as long as the sandbox takes (long polls).</param>
-    /// <param name="connectRetry">Zero: a refused connection is answered 502 at once.</param>
-    /// <param name="onConnectRetry">Called for every retried connection (a metric).</param>
-    public UpstreamClient(TimeSpan connectTimeout, TimeSpan idleTimeout, TimeSpan poolIdleTimeout, TimeSpan? responseHeadersTimeout,
-        TimeSpan connectRetry, TimeProvider time, Action onConnectRetry)
+    public UpstreamClient(UpstreamOptions options, TimeProvider time, IngressMetrics metrics)
     {
         var sockets = new SocketsHttpHandler
         {
@@ -21,19 +19,21 @@ internal sealed class UpstreamClient : IDisposable
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
-            ConnectTimeout = connectTimeout,
+            ConnectTimeout = options.ConnectTimeout,
             // Pods come and go behind the same IP: do not keep a connection longer than a few minutes.
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            PooledConnectionIdleTimeout = poolIdleTimeout,
+            PooledConnectionIdleTimeout = options.PoolIdleTimeout,
             EnableMultipleHttp2Connections = true,
             ActivityHeadersPropagator = null,
         };
         // The headers deadline is outermost, so connection retries count against it.
-        HttpMessageHandler handler = connectRetry > TimeSpan.Zero ? new ConnectRetryHandler(connectRetry, time, onConnectRetry, sockets) : sockets;
-        Invoker = new HttpMessageInvoker(responseHeadersTimeout is { } timeout ? new ResponseHeadersTimeoutHandler(timeout, handler) : handler);
+        HttpMessageHandler handler = options.ConnectRetry > TimeSpan.Zero
+            ? new ConnectRetryHandler(options.ConnectRetry, time, metrics.UpstreamConnectRetried, sockets)
+            : sockets;
+        Invoker = new HttpMessageInvoker(options.ResponseTimeout is { } timeout ? new ResponseHeadersTimeoutHandler(timeout, handler) : handler);
         RequestConfig = new ForwarderRequestConfig
         {
-            ActivityTimeout = idleTimeout,
+            ActivityTimeout = options.IdleTimeout,
             // Sandboxes speak HTTP/1.1 in clear text; WebSockets that arrive over HTTP/2 go out as HTTP/1.1 upgrades.
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,

@@ -7,10 +7,3 @@ internal interface IRenewIntents
     void Observe(string sandboxId, int port, string pathAndQuery);
 }
 
-/// <summary>Renew intents switched off (the default): nothing is recorded and no Redis connection is made.</summary>
-internal sealed class DisabledRenewIntents : IRenewIntents
-{
-    public void Observe(string sandboxId, int port, string pathAndQuery)
-    {
-    }
-}

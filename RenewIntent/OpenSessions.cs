@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
+using OpenSandbox.Ingress.Configuration;
 
 namespace OpenSandbox.Ingress.RenewIntent;
 
@@ -10,10 +11,10 @@ namespace OpenSandbox.Ingress.RenewIntent;
 /// sandbox still cost one intent per interval. Sessions are checked ten times per interval; a session is due one
 /// interval after its last report, so a report never meets the throttle early.
 /// </summary>
-internal sealed class OpenSessions(IRenewIntents renewIntents, TimeSpan interval, TimeProvider time) : BackgroundService
+internal sealed class OpenSessions(IRenewIntents renewIntents, RenewIntentOptions options, TimeProvider time) : BackgroundService
 {
     private readonly ConcurrentDictionary<Session, byte> _open = new();
-    private readonly long _intervalTicks = (long)(interval.TotalSeconds * time.TimestampFrequency);
+    private readonly long _intervalTicks = (long)(options.MinInterval.TotalSeconds * time.TimestampFrequency);
 
     /// <summary>Forwarded requests open now.</summary>
     public int Count => _open.Count;
@@ -28,7 +29,7 @@ internal sealed class OpenSessions(IRenewIntents renewIntents, TimeSpan interval
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(interval / 10, time);
+        using var timer = new PeriodicTimer(options.MinInterval / 10, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))

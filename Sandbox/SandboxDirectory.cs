@@ -54,7 +54,7 @@ internal sealed class SandboxDirectory(SandboxNaming naming)
 
             if (name != sandboxId)
             {
-                records = Array.FindAll(records, static r => r.NormalizedIds);
+                records = Array.FindAll(records, static r => r.Kind == SandboxKind.AgentSandbox);
             }
 
             switch (records.Length)

@@ -26,56 +26,59 @@ internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time)
         {
             // URI mode strips a signed-shaped prefix even when the header, not the signature, authorised the request.
             var stripSignedPrefix = route.Signature is { } signature && signature.IsWellFormed(out _);
-            return CheckHeader(accessToken, presented, route.SandboxId, stripSignedPrefix);
+            return CheckHeader(accessToken, presented, route, stripSignedPrefix);
         }
 
         return CheckSignedRoute(route);
     }
 
-    private static AccessDecision CheckHeader(string accessToken, StringValues presented, string sandboxId, bool stripSignedPrefix)
+    private static AccessDecision CheckHeader(string accessToken, StringValues presented, SandboxRoute route, bool stripSignedPrefix)
     {
         if (presented.Count != 1)
         {
-            return AccessDecision.Deny(ErrorCode.AccessDenied, $"more than one {IngressHeaders.SecureAccess} header for sandbox {sandboxId}");
+            return Deny(ErrorCode.AccessDenied, $"more than one {IngressHeaders.SecureAccess} header for sandbox {route.SandboxId}", route);
         }
 
         return FixedTimeEquals(accessToken, presented.ToString())
             ? AccessDecision.Allow(stripSignedPrefix)
-            : AccessDecision.Deny(ErrorCode.AccessDenied, $"invalid secure access token for sandbox {sandboxId}");
+            : Deny(ErrorCode.AccessDenied, $"invalid secure access token for sandbox {route.SandboxId}", route);
     }
+
+    private static AccessDecision Deny(ErrorCode code, string reason, SandboxRoute route) =>
+        new(new ErrorResponse(code, reason, route.SandboxId, route.Port), ReadSigned: false);
 
     private AccessDecision CheckSignedRoute(SandboxRoute route)
     {
         var id = route.SandboxId;
         if (route.Signature is not { } signature)
         {
-            return AccessDecision.Deny(ErrorCode.AccessDenied, $"sandbox {id} requires secure access");
+            return Deny(ErrorCode.AccessDenied, $"sandbox {id} requires secure access", route);
         }
 
         if (!signature.IsWellFormed(out var expires))
         {
-            return AccessDecision.Deny(ErrorCode.RouteInvalid, $"malformed signed route for sandbox {id}");
+            return Deny(ErrorCode.RouteInvalid, RouteSignature.MalformedReason, route);
         }
 
         if (keys.IsEmpty)
         {
-            return AccessDecision.Deny(ErrorCode.VerifierNotConfigured, $"signed route for sandbox {id} but no signing keys are configured");
+            return Deny(ErrorCode.VerifierNotConfigured, $"signed route for sandbox {id} but no signing keys are configured", route);
         }
 
         var keyId = signature.Signature[SignedRouteSyntax.DigestHexLength];
         if (!keys.TryGetSecret(keyId, out var secret))
         {
-            return AccessDecision.Deny(ErrorCode.AccessDenied, $"unknown signing key for sandbox {id}");
+            return Deny(ErrorCode.AccessDenied, $"unknown signing key for sandbox {id}", route);
         }
 
         if ((ulong)time.GetUtcNow().ToUnixTimeSeconds() > expires)
         {
-            return AccessDecision.Deny(ErrorCode.AccessDenied, $"signed route for sandbox {id} has expired");
+            return Deny(ErrorCode.AccessDenied, $"signed route for sandbox {id} has expired", route);
         }
 
         return RouteSigner.Verify(secret, id, route.Port, signature.Expires, signature.Signature.AsSpan(0, SignedRouteSyntax.DigestHexLength))
             ? AccessDecision.Allow(readSigned: true)
-            : AccessDecision.Deny(ErrorCode.AccessDenied, $"invalid route signature for sandbox {id}");
+            : Deny(ErrorCode.AccessDenied, $"invalid route signature for sandbox {id}", route);
     }
 
     /// <summary>

@@ -10,7 +10,10 @@ internal static class SignedRouteSyntax
     public const int SignatureLength = 9;
     public const int DigestHexLength = 8;
 
-    public static bool IsKeyId(char c) => c is (>= '0' and <= '9') or (>= 'a' and <= 'z');
+    /// <summary>A key id is one lower-case base-36 digit.</summary>
+    public static bool IsKeyId(char c) => IsBase36Digit(c);
+
+    private static bool IsBase36Digit(char c) => c is (>= '0' and <= '9') or (>= 'a' and <= 'z');
 
     private static bool IsLowerHex(char c) => c is (>= '0' and <= '9') or (>= 'a' and <= 'f');
 
@@ -24,7 +27,7 @@ internal static class SignedRouteSyntax
 
         foreach (var c in text)
         {
-            if (!IsKeyId(c))
+            if (!IsBase36Digit(c))
             {
                 return false;
             }

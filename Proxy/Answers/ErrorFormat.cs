@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 
 namespace OpenSandbox.Ingress.Proxy.Answers;
 
@@ -18,61 +19,39 @@ internal enum ErrorFormat
 /// </summary>
 internal static class ErrorFormats
 {
+    private static readonly MediaTypeHeaderValue PlainText = new("text/plain");
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private static readonly MediaTypeHeaderValue Html = new("text/html");
+
     public static ErrorFormat Negotiate(StringValues accept)
     {
-        if (accept.Count == 0)
+        // Ranges that do not parse are skipped, as if the client had not sent them.
+        if (accept.Count == 0 || !MediaTypeHeaderValue.TryParseList(accept, out var ranges))
         {
             return ErrorFormat.PlainText;
         }
 
-        var plain = Quality(accept, "text", "plain");
-        var json = Quality(accept, "application", "json");
-        var html = Quality(accept, "text", "html");
+        var plain = Quality(ranges, PlainText);
+        var json = Quality(ranges, Json);
+        var html = Quality(ranges, Html);
         return plain >= json && plain >= html ? ErrorFormat.PlainText
             : json >= html ? ErrorFormat.Json
             : ErrorFormat.Html;
     }
 
-    private static double Quality(StringValues accept, string type, string subtype)
+    /// <summary>The quality of the most specific range that <paramref name="form"/> falls under; 0 when none does.</summary>
+    private static double Quality(IList<MediaTypeHeaderValue> ranges, MediaTypeHeaderValue form)
     {
         var (specificity, quality) = (-1, 0.0);
-        foreach (var value in accept)
+        foreach (var range in ranges)
         {
-            foreach (var range in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            var rangeSpecificity = range.MatchesAllTypes ? 0 : range.MatchesAllSubTypes ? 1 : 2;
+            if (rangeSpecificity > specificity && form.IsSubsetOf(range))
             {
-                var parameters = range.Split(';', StringSplitOptions.TrimEntries);
-                var slash = parameters[0].IndexOf('/', StringComparison.Ordinal);
-                if (slash <= 0)
-                {
-                    continue;
-                }
-
-                var (rangeType, rangeSubtype) = (parameters[0][..slash], parameters[0][(slash + 1)..]);
-                var matches = rangeType == "*" ? rangeSubtype == "*"
-                    : rangeType.Equals(type, StringComparison.OrdinalIgnoreCase)
-                      && (rangeSubtype == "*" || rangeSubtype.Equals(subtype, StringComparison.OrdinalIgnoreCase));
-                var rangeSpecificity = rangeType == "*" ? 0 : rangeSubtype == "*" ? 1 : 2;
-                if (matches && rangeSpecificity > specificity)
-                {
-                    (specificity, quality) = (rangeSpecificity, QualityOf(parameters));
-                }
+                (specificity, quality) = (rangeSpecificity, Math.Clamp(range.Quality ?? 1, 0, 1));
             }
         }
 
         return quality;
-    }
-
-    private static double QualityOf(string[] parameters)
-    {
-        foreach (var parameter in parameters.AsSpan(1))
-        {
-            if (parameter.StartsWith("q=", StringComparison.OrdinalIgnoreCase)
-                && double.TryParse(parameter.AsSpan(2), System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var q))
-            {
-                return Math.Clamp(q, 0, 1);
-            }
-        }
-
-        return 1;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Configuration;
 
 namespace OpenSandbox.Ingress.Sandbox.Files;
 
@@ -7,9 +8,12 @@ namespace OpenSandbox.Ingress.Sandbox.Files;
 /// The <c>file</c> provider (SPEC §6.3): sandbox manifests in a directory, watched. A file that fails to
 /// parse keeps the routes it had before (and is logged); it never touches the routes of other files.
 /// </summary>
-internal sealed partial class FileSandboxSource(string directoryPath, SandboxDirectory directory, ILogger<FileSandboxSource> logger)
+internal sealed partial class FileSandboxSource(SandboxSourceOptions options, SandboxDirectory directory, ILogger<FileSandboxSource> logger)
     : BackgroundService
 {
+    private readonly string _directoryPath = options.SandboxesDirectory
+        ?? throw new ArgumentException("the file provider needs --sandboxes-dir", nameof(options));
+
     /// <summary>
     /// Rescans also run on this period, not only on file-system events: inotify watches can be exhausted
     /// or miss the symlink swaps of mounted ConfigMaps, and a stat of each file per second is cheap.
@@ -30,7 +34,7 @@ internal sealed partial class FileSandboxSource(string directoryPath, SandboxDir
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var watcher = new FileSystemWatcher(directoryPath) { IncludeSubdirectories = false };
+        using var watcher = new FileSystemWatcher(_directoryPath) { IncludeSubdirectories = false };
         watcher.Changed += OnFileSystemEvent;
         watcher.Created += OnFileSystemEvent;
         watcher.Deleted += OnFileSystemEvent;
@@ -131,7 +135,7 @@ internal sealed partial class FileSandboxSource(string directoryPath, SandboxDir
         var manifests = new SortedDictionary<string, FileInfo>(StringComparer.Ordinal);
         try
         {
-            foreach (var path in Directory.EnumerateFiles(directoryPath))
+            foreach (var path in Directory.EnumerateFiles(_directoryPath))
             {
                 var name = Path.GetFileName(path);
                 if (name.StartsWith('.') || !IsManifestName(name))
@@ -153,7 +157,7 @@ internal sealed partial class FileSandboxSource(string directoryPath, SandboxDir
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            LogDirectoryUnreadable(directoryPath, e.Message);
+            LogDirectoryUnreadable(_directoryPath, e.Message);
         }
 
         return manifests;

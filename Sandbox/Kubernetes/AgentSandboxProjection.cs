@@ -11,27 +11,30 @@ internal static class AgentSandboxProjection
         var endpointProblem = string.IsNullOrEmpty(fqdn) ? "sandbox has no serviceFQDN"
             : EndpointSyntax.IsValidHost(fqdn) ? null
             : "sandbox serviceFQDN is not a valid host";
-        return new SandboxRecord(@namespace, name, endpointProblem is null ? fqdn : null, SandboxAnnotations.AccessToken(resource),
-            NotReadyReason(resource) ?? endpointProblem, NormalizedIds: true);
+        return new SandboxRecord(@namespace, name, SandboxKind.AgentSandbox, endpointProblem is null ? fqdn : null,
+            SandboxAnnotations.AccessToken(resource), Readiness(resource, endpointProblem));
     }
 
-    private static string? NotReadyReason(SandboxResource resource)
+    private static SandboxReadiness Readiness(SandboxResource resource, string? endpointProblem)
     {
         // v1alpha1 pauses a sandbox by scaling it to 0 (v1beta1 calls it operatingMode Suspended).
         if (resource.Spec?.Replicas == 0)
         {
-            return "sandbox is paused (replicas: 0)";
+            return new SandboxReadiness(ReadinessState.Paused, "sandbox is paused (replicas: 0)");
         }
 
         var conditions = resource.Status?.Conditions;
         var ready = conditions?.Find(static c => c.Type == "Ready");
         if (ready is null)
         {
-            return "sandbox not ready (no Ready condition)";
+            return SandboxReadiness.NotReady("sandbox not ready (no Ready condition)");
         }
 
-        return ready.Status == "True"
-            ? null
-            : $"sandbox not ready ({ready.Reason ?? "no reason"}: {ready.Message ?? "no message"})";
+        if (ready.Status != "True")
+        {
+            return SandboxReadiness.NotReady($"sandbox not ready ({ready.Reason ?? "no reason"}: {ready.Message ?? "no message"})");
+        }
+
+        return endpointProblem is null ? SandboxReadiness.Ready : SandboxReadiness.NoEndpoint(endpointProblem);
     }
 }

@@ -8,25 +8,32 @@ internal static class BatchSandboxProjection
     public const string Kind = "BatchSandbox";
 
     public static SandboxRecord Project(string @namespace, string name, SandboxResource resource) =>
-        new(@namespace, name, ParseFirstEndpoint(resource, out var endpointProblem), SandboxAnnotations.AccessToken(resource),
-            NotReadyReason(resource) ?? endpointProblem) { Phase = resource.Status?.Phase };
+        new(@namespace, name, SandboxKind.BatchSandbox, ParseFirstEndpoint(resource, out var endpointProblem), SandboxAnnotations.AccessToken(resource),
+            Readiness(resource, endpointProblem));
 
-    private static string? NotReadyReason(SandboxResource resource)
+    private static SandboxReadiness Readiness(SandboxResource resource, string? endpointProblem)
     {
         var status = resource.Status;
-        if (status?.Phase is "Pausing" or "Paused" or "Resuming")
+        ReadinessState? pause = status?.Phase switch
         {
-            return $"sandbox is {status.Phase}";
+            "Pausing" => ReadinessState.Pausing,
+            "Paused" => ReadinessState.Paused,
+            "Resuming" => ReadinessState.Resuming,
+            _ => null,
+        };
+        if (pause is { } state)
+        {
+            return new SandboxReadiness(state, $"sandbox is {status!.Phase}");
         }
 
         var ready = status?.Ready ?? 0;
         if (ready < 1)
         {
             var wanted = resource.Spec?.Replicas ?? status?.Replicas ?? 1;
-            return $"sandbox not ready (ready: {ready}/{wanted})";
+            return SandboxReadiness.NotReady($"sandbox not ready (ready: {ready}/{wanted})");
         }
 
-        return null;
+        return endpointProblem is null ? SandboxReadiness.Ready : SandboxReadiness.NoEndpoint(endpointProblem);
     }
 
     private static string? ParseFirstEndpoint(SandboxResource resource, out string? problem)

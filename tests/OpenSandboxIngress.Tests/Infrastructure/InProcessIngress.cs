@@ -48,14 +48,11 @@ internal sealed class InProcessIngress : IAsyncDisposable
 
         var options = new IngressOptions
         {
-            Provider = ProviderType.File,
-            SandboxesDirectory = directory,
-            Mode = mode,
-            Port = 0,
-            H2cPort = 0,
-            ListenAddress = "127.0.0.1",
-            LogLevel = LogLevel.Warning,
-            UpstreamConnectTimeout = TimeSpan.FromSeconds(2),
+            Source = new SandboxSourceOptions { Provider = ProviderType.File, SandboxesDirectory = directory },
+            Routing = new RoutingOptions { Mode = mode },
+            Listen = new ListenOptions { Port = 0, H2cPort = 0, Address = "127.0.0.1" },
+            Logging = new LoggingOptions { Level = LogLevel.Warning },
+            Upstream = new UpstreamOptions { ConnectTimeout = TimeSpan.FromSeconds(2) },
         };
         options = configure is null ? options : configure(options);
         var app = IngressHost.Build(options, overrideServices);
@@ -65,7 +62,7 @@ internal sealed class InProcessIngress : IAsyncDisposable
         {
             BaseAddress = new Uri(addresses[0]),
             H2cAddress = new Uri(addresses[1]),
-            MetricsAddress = options.MetricsPort is { } metricsPort ? new Uri($"http://127.0.0.1:{metricsPort}") : null,
+            MetricsAddress = options.Listen.MetricsPort is { } metricsPort ? new Uri($"http://127.0.0.1:{metricsPort}") : null,
         };
     }
 

@@ -24,6 +24,18 @@ internal sealed class LifecycleApiEmulator : IAsyncDisposable
 
     public TimeSpan ResumeDelay { get; set; } = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>Accept every call and never answer it, as a server that hangs does.</summary>
+    public bool Hang { get; set; }
+
+    private int _inFlight;
+    private int _maxInFlight;
+
+    /// <summary>The most calls that were open at once.</summary>
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
+    /// <summary>Calls open now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
     /// <summary>Sandbox id of every call, in order, with the status it was answered.</summary>
     public ConcurrentQueue<(string SandboxId, int Status)> Calls { get; } = new();
 
@@ -36,8 +48,14 @@ internal sealed class LifecycleApiEmulator : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         var emulator = new LifecycleApiEmulator(app);
-        app.MapPost("/v1/sandboxes/{sandboxId}/resume", (string sandboxId, HttpContext context) =>
+        app.MapPost("/v1/sandboxes/{sandboxId}/resume", async (string sandboxId, HttpContext context) =>
         {
+            if (emulator.Hang)
+            {
+                await emulator.HangAsync(context.RequestAborted);
+                return Results.Empty;
+            }
+
             if (context.Request.Headers[LifecycleApi.ApiKeyHeader] != emulator.RequiredKey)
             {
                 emulator.Calls.Enqueue((sandboxId, StatusCodes.Status401Unauthorized));
@@ -51,6 +69,28 @@ internal sealed class LifecycleApiEmulator : IAsyncDisposable
         await app.StartAsync();
         emulator.BaseAddress = new Uri(app.Urls.First());
         return emulator;
+    }
+
+    private async Task HangAsync(CancellationToken callerGone)
+    {
+        var open = Interlocked.Increment(ref _inFlight);
+        int max;
+        while (open > (max = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, open, max) != max)
+        {
+        }
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, callerGone);
+        }
+        catch (OperationCanceledException)
+        {
+            // The ingress gave up on the call: what this emulator is here to show.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
     }
 
     private async Task ResumeLaterAsync(KubernetesApiEmulator kubernetes, string @namespace, string sandboxId)

@@ -90,7 +90,7 @@ public sealed class ClientFacingAnswersTests
     public async Task Beyond_the_per_sandbox_limit_requests_get_429_and_never_reach_the_sandbox()
     {
         await using var backend = await TestBackend.StartAsync();
-        await using var ingress = await InProcessIngress.StartAsync(configure: o => o with { MaxRequestsPerSandbox = 2 }, manifests: Sandboxes());
+        await using var ingress = await InProcessIngress.StartAsync(configure: o => o with { Limits = o.Limits with { MaxRequestsPerSandbox = 2 } }, manifests: Sandboxes());
 
         var held = Enumerable.Range(0, 2).Select(_ => Client.SendAsync(To(ingress, $"app-{backend.Port}", "/slow?ms=1500"))).ToList();
         await Eventually.WaitAsync(() => Task.FromResult(backend.Requests.Count), n => n == 2, TimeSpan.FromSeconds(5), "two held requests");
@@ -144,11 +144,34 @@ public sealed class ClientFacingAnswersTests
     }
 
     [Fact]
+    public async Task In_uri_mode_a_hostile_cookie_path_never_leaves_the_prefix()
+    {
+        await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(request.Split(' ')[1] switch
+        {
+            "/hostile" => "HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/; Path=/\r\nSet-Cookie: b=2; Path =/\r\n"
+                          + "Set-Cookie: c=3; PATH = nowhere ; HttpOnly\r\nContent-Length: 0\r\n\r\n",
+            _ => "HTTP/1.1 200 OK\r\nSet-Cookie: d=4\r\nContent-Length: 0\r\n\r\n",
+        }));
+        await using var ingress = await InProcessIngress.StartAsync(RoutingMode.Uri, manifests: Sandboxes());
+        var prefix = $"/app/{backend.Port}";
+
+        using var hostile = await Client.GetAsync(new Uri(ingress.BaseAddress, prefix + "/hostile"), TestContext.Current.CancellationToken);
+        using var bare = await Client.GetAsync(new Uri(ingress.BaseAddress, prefix), TestContext.Current.CancellationToken);
+        using var underPrefix = await Client.GetAsync(new Uri(ingress.BaseAddress, prefix + "/"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+            [$"a=1; Path={prefix}; Path={prefix}", $"b=2; Path ={prefix}", $"c=3; PATH = {prefix} ; HttpOnly"],
+            hostile.Headers.GetValues("Set-Cookie"));
+        Assert.Equal($"d=4; Path={prefix}", Assert.Single(bare.Headers.GetValues("Set-Cookie")));
+        Assert.Equal("d=4", Assert.Single(underPrefix.Headers.GetValues("Set-Cookie")));
+    }
+
+    [Fact]
     public async Task In_uri_mode_with_the_rewrite_off_and_in_header_mode_responses_are_unchanged()
     {
         ScriptedBackend? app = null;
         await using var backend = app = PrefixUnawareApp(() => app!.Port);
-        await using var uriOff = await InProcessIngress.StartAsync(RoutingMode.Uri, o => o with { UriRewrite = false }, Sandboxes());
+        await using var uriOff = await InProcessIngress.StartAsync(RoutingMode.Uri, o => o with { Routing = o.Routing with { UriRewrite = false } }, Sandboxes());
         await using var header = await InProcessIngress.StartAsync(RoutingMode.Header, manifests: Sandboxes());
 
         using var viaUri = await Client.GetAsync(new Uri(uriOff.BaseAddress, $"/app/{backend.Port}/"), TestContext.Current.CancellationToken);

@@ -20,7 +20,11 @@ public sealed class ConnectRetryTests
         var port = FreePort.Next();
         var metricsPort = FreePort.Next();
         await using var ingress = await InProcessIngress.StartAsync(
-            configure: o => o with { UpstreamConnectRetry = TimeSpan.FromSeconds(retrySeconds), MetricsPort = metricsPort },
+            configure: o => o with
+            {
+                Upstream = o.Upstream with { ConnectRetry = TimeSpan.FromSeconds(retrySeconds) },
+                Listen = o.Listen with { MetricsPort = metricsPort },
+            },
             manifests: new Dictionary<string, string> { ["late.yaml"] = Manifests.BatchSandbox("late") });
         using var client = new HttpClient();
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(ingress.BaseAddress, "/start")) { Content = new StringContent("body") };

@@ -236,6 +236,21 @@ public sealed class HeaderModeForwardingTests : IAsyncLifetime
         Assert.Equal(before, _backend.Requests.Count);
     }
 
+    [Theory]
+    [InlineData("GET", "/status.ok/")]
+    [InlineData("GET", "/STATUS.OK")]
+    [InlineData("HEAD", "/Status.Ok")]
+    [InlineData("GET", "/status.ok/x")]
+    [InlineData("POST", "/status.ok")]
+    public async Task Only_the_exact_status_path_is_the_probe_the_rest_belongs_to_the_sandbox(string method, string target)
+    {
+        using var response = await _client.SendAsync(To(new HttpMethod(method), target), TestContext.Current.CancellationToken);
+
+        // SPEC §3: exact and case-sensitive, as the Go ingress; routing alone would match these case-insensitively.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal((method, target), (_backend.LastRequest.Method, _backend.LastRequest.RawTarget));
+    }
+
     private static async Task<string> AssertIngressErrorAsync(HttpResponseMessage response, string expectedFragment)
     {
         Assert.Equal(new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" }, response.Content.Headers.ContentType);

@@ -47,11 +47,8 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         var metricsPort = metrics ? FreePort.Next() : (int?)null;
         var ingress = await InProcessIngress.StartAsync(configure: o => o with
         {
-            Provider = provider,
-            SandboxesDirectory = null,
-            KubeconfigPath = kubeconfig,
-            Namespace = @namespace,
-            MetricsPort = metricsPort,
+            Source = new SandboxSourceOptions { Provider = provider, KubeconfigPath = kubeconfig, Namespace = @namespace },
+            Listen = o.Listen with { MetricsPort = metricsPort },
         });
         _ingresses.Add(ingress);
         await Eventually.WaitAsync(() => StatusOkAsync(ingress), s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "cache sync");
@@ -104,7 +101,7 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
     {
         _emulator.HangRequests();
         var kubeconfig = Kubeconfig.Write(_emulator.Server, null, null);
-        var ingress = await InProcessIngress.StartAsync(configure: o => o with { Provider = ProviderType.BatchSandbox, SandboxesDirectory = null, KubeconfigPath = kubeconfig });
+        var ingress = await InProcessIngress.StartAsync(configure: o => o with { Source = new SandboxSourceOptions { KubeconfigPath = kubeconfig } });
         _ingresses.Add(ingress);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await StatusOkAsync(ingress));

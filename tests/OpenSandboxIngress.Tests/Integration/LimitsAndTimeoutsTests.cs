@@ -18,8 +18,8 @@ public sealed class LimitsAndTimeoutsTests : IAsyncLifetime
         _backend = await TestBackend.StartAsync();
         _ingress = await InProcessIngress.StartAsync(configure: o => o with
         {
-            RequestHeaderTimeout = TimeSpan.FromSeconds(3),
-            UpstreamResponseTimeout = TimeSpan.FromSeconds(1),
+            Listen = o.Listen with { RequestHeaderTimeout = TimeSpan.FromSeconds(3) },
+            Upstream = o.Upstream with { ResponseTimeout = TimeSpan.FromSeconds(1) },
         }, manifests: new Dictionary<string, string> { ["l.yaml"] = Manifests.BatchSandbox("limits") });
     }
 

@@ -23,7 +23,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
     {
         _backend = await TestBackend.StartAsync();
         var metricsPort = FreePort.Next();
-        _ingress = await InProcessIngress.StartAsync(configure: o => o with { MetricsPort = metricsPort }, manifests: new Dictionary<string, string>
+        _ingress = await InProcessIngress.StartAsync(configure: o => o with { Listen = o.Listen with { MetricsPort = metricsPort } }, manifests: new Dictionary<string, string>
         {
             ["m.yaml"] = Manifests.BatchSandbox("measured") + "\n---\n" + Manifests.BatchSandbox("other"),
         });

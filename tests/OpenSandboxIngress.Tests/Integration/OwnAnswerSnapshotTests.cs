@@ -43,7 +43,7 @@ public sealed class OwnAnswerSnapshotTests
 
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(""));
         await using var ingress = await InProcessIngress.StartAsync(
-            configure: options => options with { UpstreamResponseTimeout = TimeSpan.FromSeconds(1), MaxRequestsPerSandbox = 1 },
+            configure: options => options with { Upstream = options.Upstream with { ResponseTimeout = TimeSpan.FromSeconds(1) }, Limits = options.Limits with { MaxRequestsPerSandbox = 1 } },
             manifests: new Dictionary<string, string> { ["all.yaml"] = Sandboxes });
         using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -83,9 +83,7 @@ public sealed class OwnAnswerSnapshotTests
         hung.HangRequests();
         await using var unsynced = await InProcessIngress.StartAsync(configure: options => options with
         {
-            Provider = Configuration.ProviderType.BatchSandbox,
-            SandboxesDirectory = null,
-            KubeconfigPath = Kubeconfig.Write(hung.Server, null, null),
+            Source = new Configuration.SandboxSourceOptions { KubeconfigPath = Kubeconfig.Write(hung.Server, null, null) },
         });
         answers["503 cache not synced (/status.ok)"] = await AskAsync(unsynced.BaseAddress.Port, Ask("GET /status.ok HTTP/1.1\r\nHost: h\r\n"));
         answers["503 cache not synced"] = await AskAsync(unsynced.BaseAddress.Port, Ask(Route($"open-{live}")));

@@ -45,7 +45,7 @@ public sealed class RenewIntentTests : IAsyncLifetime
         params string[] sandboxes)
     {
         var manifests = sandboxes.ToDictionary(s => s + ".yaml", s => Manifests.BatchSandbox(s));
-        var ingress = await InProcessIngress.StartAsync(configure: o => o with { RenewIntent = renew, LogLevel = LogLevel.Information },
+        var ingress = await InProcessIngress.StartAsync(configure: o => o with { RenewIntent = renew, Logging = new LoggingOptions { Level = LogLevel.Information } },
             manifests: manifests, overrideServices: services =>
             {
                 if (time is not null)

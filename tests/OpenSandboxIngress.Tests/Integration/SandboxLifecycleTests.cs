@@ -48,15 +48,16 @@ public sealed class SandboxLifecycleTests : IAsyncLifetime
         await File.WriteAllTextAsync(keyFile, key + "\n");
         var ingress = await InProcessIngress.StartAsync(configure: o => o with
         {
-            Provider = ProviderType.BatchSandbox,
-            SandboxesDirectory = null,
-            KubeconfigPath = Kubeconfig.Write(_kubernetes.Server, null, null),
-            WakeOnRequest = wake,
-            LifecycleApiUrl = wake ? _lifecycle.BaseAddress : null,
-            LifecycleApiKeyFile = wake ? keyFile : null,
-            HoldTimeout = TimeSpan.FromSeconds(holdSeconds),
-            HoldMaxRequests = holdMax,
-            LogLevel = LogLevel.Information,
+            Source = new SandboxSourceOptions { KubeconfigPath = Kubeconfig.Write(_kubernetes.Server, null, null) },
+            Lifecycle = new LifecycleOptions
+            {
+                WakeOnRequest = wake,
+                ApiUrl = wake ? _lifecycle.BaseAddress : null,
+                ApiKeyFile = wake ? keyFile : null,
+                HoldTimeout = TimeSpan.FromSeconds(holdSeconds),
+                HoldMaxRequests = holdMax,
+            },
+            Logging = new LoggingOptions { Level = LogLevel.Information },
         }, overrideServices: services =>
         {
             if (logs is not null)
@@ -197,5 +198,70 @@ public sealed class SandboxLifecycleTests : IAsyncLifetime
         await Eventually.WaitAsync(() => Task.FromResult(Waiting(ingress)), n => n == 0, TimeSpan.FromSeconds(5), "the slot freed");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, beyond.StatusCode);
         Assert.Contains("1 requests are waiting already", await beyond.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_hung_lifecycle_API_costs_a_held_request_no_more_than_its_own_hold()
+    {
+        _kubernetes.Upsert("default", "sleepy", SandboxObjects.BatchSandbox(ready: 0, phase: "Paused"));
+        _lifecycle.Hang = true;
+        var ingress = await StartIngressAsync(holdSeconds: 2);
+
+        var clock = Stopwatch.StartNew();
+        using var response = await _client.SendAsync(To(ingress, "sleepy"), TestContext.Current.CancellationToken);
+
+        // The hold is 2 s; before the fix the answer waited for the call's own 10 s timeout.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(8));
+        await Eventually.WaitAsync(() => Task.FromResult(_lifecycle.InFlight), n => n == 0, TimeSpan.FromSeconds(10), "the resume call given up");
+    }
+
+    [Fact]
+    public async Task Clients_that_leave_while_the_lifecycle_API_hangs_free_their_slots_at_once()
+    {
+        _kubernetes.Upsert("default", "sleepy", SandboxObjects.BatchSandbox(ready: 0, phase: "Paused"));
+        _lifecycle.Hang = true;
+        var ingress = await StartIngressAsync(holdSeconds: 30, holdMax: 5);
+        using var leaving = new CancellationTokenSource();
+
+        var held = Enumerable.Range(0, 5).Select(_ => _client.SendAsync(To(ingress, "sleepy"), leaving.Token)).ToList();
+        await Eventually.WaitAsync(() => Task.FromResult(Waiting(ingress)), n => n == 5, TimeSpan.FromSeconds(5), "five held requests");
+        await leaving.CancelAsync();
+        foreach (var request in held)
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        }
+
+        // The slots are free while the one shared resume call still hangs: the next request waits instead of being refused.
+        await Eventually.WaitAsync(() => Task.FromResult(Waiting(ingress)), n => n == 0, TimeSpan.FromSeconds(5), "the slots freed");
+        Assert.Equal(1, _lifecycle.InFlight);
+        var next = _client.SendAsync(To(ingress, "sleepy"), TestContext.Current.CancellationToken);
+        await Eventually.WaitAsync(() => Task.FromResult(Waiting(ingress)), n => n == 1, TimeSpan.FromSeconds(5), "the next request held");
+        Assert.False(next.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Without_a_hold_requests_for_paused_sandboxes_are_answered_at_once_and_resume_calls_are_capped()
+    {
+        const int sandboxes = 48;
+        for (var i = 0; i < sandboxes; i++)
+        {
+            _kubernetes.Upsert("default", $"sleepy-{i}", SandboxObjects.BatchSandbox(ready: 0, phase: "Paused"));
+        }
+
+        _lifecycle.Hang = true;
+        var ingress = await StartIngressAsync(holdSeconds: 0);
+
+        var clock = Stopwatch.StartNew();
+        var responses = await Task.WhenAll(Enumerable.Range(0, sandboxes).Select(i => _client.SendAsync(To(ingress, $"sleepy-{i}"))));
+        var answered = clock.Elapsed;
+        await Eventually.WaitAsync(() => Task.FromResult(_lifecycle.InFlight), n => n > 0, TimeSpan.FromSeconds(5), "resume calls under way");
+
+        // Each answer is the ingress's own 503 at once (before the fix each waited for its call, 10 s); the calls go on
+        // alone, never more than the cap at once.
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode));
+        Assert.InRange(answered, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        Assert.InRange(_lifecycle.MaxInFlight, 1, OpenSandbox.Ingress.Lifecycle.SandboxWaker.MaxCallsInFlight);
+        TestContext.Current.TestOutputHelper!.WriteLine($"{sandboxes} paused sandboxes answered in {answered.TotalMilliseconds:F0} ms; calls in flight at most {_lifecycle.MaxInFlight}");
     }
 }

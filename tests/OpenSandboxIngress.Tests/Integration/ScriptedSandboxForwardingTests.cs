@@ -15,7 +15,7 @@ public sealed class ScriptedSandboxForwardingTests
 {
     private static Task<InProcessIngress> StartIngressAsync(ScriptedBackend backend, TimeSpan? clientIdle = null) =>
         InProcessIngress.StartAsync(
-            configure: options => clientIdle is { } idle ? options with { ClientIdleTimeout = idle } : options,
+            configure: options => clientIdle is { } idle ? options with { Listen = options.Listen with { ClientIdleTimeout = idle } } : options,
             manifests: new Dictionary<string, string> { ["box.yaml"] = Manifests.BatchSandbox("box") });
 
     private static string Get(int backendPort, string path, string extraHeaders = "") =>
@@ -303,7 +303,7 @@ public sealed class ScriptedSandboxForwardingTests
         // The sandbox never answers /slow; the second request goes to a port nobody listens on.
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(request.StartsWith("GET /slow", StringComparison.Ordinal) ? "" : Ok("-")));
         await using var ingress = await InProcessIngress.StartAsync(
-            configure: options => options with { UpstreamResponseTimeout = TimeSpan.FromSeconds(1) },
+            configure: options => options with { Upstream = options.Upstream with { ResponseTimeout = TimeSpan.FromSeconds(1) } },
             manifests: new Dictionary<string, string> { ["box.yaml"] = Manifests.BatchSandbox("box") });
         using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));

@@ -36,8 +36,10 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
             ["open.yaml"] = Manifests.BatchSandbox("open"),
         };
         Assert.True(SecureAccessKeys.TryParse(Keys, out var keys, out _));
-        _header = await InProcessIngress.StartAsync(RoutingMode.Header, o => o with { SecureAccessKeys = keys! }, manifests, UseFakeClock);
-        _uri = await InProcessIngress.StartAsync(RoutingMode.Uri, o => o with { SecureAccessKeys = keys! }, manifests, UseFakeClock);
+        _header = await InProcessIngress.StartAsync(RoutingMode.Header, o => o with { Routing = o.Routing with { SecureAccessKeys = keys! } }, manifests,
+            UseFakeClock);
+        _uri = await InProcessIngress.StartAsync(RoutingMode.Uri, o => o with { Routing = o.Routing with { SecureAccessKeys = keys! } }, manifests,
+            UseFakeClock);
         _noKeys = await InProcessIngress.StartAsync(RoutingMode.Header, manifests: manifests, overrideServices: UseFakeClock);
     }
 

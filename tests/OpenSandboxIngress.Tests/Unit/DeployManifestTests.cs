@@ -80,7 +80,7 @@ public sealed class DeployManifestTests
         if (kustomization != "wake")
         {
             // The wake overlay names a key file that exists only in the pod, from its Secret.
-            Assert.Null(OptionsValidator.Validate(parsed).Error);
+            Assert.Null(IngressOptions.Read(parsed).Error);
         }
     }
 
@@ -93,6 +93,63 @@ public sealed class DeployManifestTests
                 file => YamlDocuments.ToJson(File.ReadAllText(file)).Select(json => Newtonsoft.Json.Linq.JToken.Parse(System.Text.Encoding.UTF8.GetString(json))).ToList());
 
         Snapshot.Match(objects);
+    }
+
+    private static string? Text(JsonElement element, string property) =>
+        element.TryGetProperty(property, out var value) ? value.GetString() : null;
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("namespaced")]
+    [InlineData("wake")]
+    public void The_autoscaler_owns_the_deployment_replicas_and_scales_on_cpu(string kustomization)
+    {
+        var objects = RenderedObjects(kustomization);
+        var deployment = Single(objects, "Deployment");
+        var autoscaler = Single(objects, "HorizontalPodAutoscaler");
+        var spec = autoscaler.GetProperty("spec");
+        var target = spec.GetProperty("scaleTargetRef");
+        var metric = Assert.Single(spec.GetProperty("metrics").EnumerateArray());
+
+        Assert.Equal("autoscaling/v2", Text(autoscaler, "apiVersion"));
+        Assert.Equal("apps/v1", Text(target, "apiVersion"));
+        Assert.Equal("Deployment", Text(target, "kind"));
+        Assert.Equal(Text(deployment.GetProperty("metadata"), "name"), Text(target, "name"));
+        Assert.Equal(Text(deployment.GetProperty("metadata"), "namespace"), Text(autoscaler.GetProperty("metadata"), "namespace"));
+        Assert.Equal(2, spec.GetProperty("minReplicas").GetInt32());
+        Assert.Equal(10, spec.GetProperty("maxReplicas").GetInt32());
+        Assert.Equal("Resource", Text(metric, "type"));
+        Assert.Equal("cpu", Text(metric.GetProperty("resource"), "name"));
+        Assert.Equal("Utilization", Text(metric.GetProperty("resource").GetProperty("target"), "type"));
+        Assert.Equal(70, metric.GetProperty("resource").GetProperty("target").GetProperty("averageUtilization").GetInt32());
+
+        // The HPA owns the count (a fixed one would be reset by every apply), and utilisation needs a CPU request.
+        Assert.False(deployment.GetProperty("spec").TryGetProperty("replicas", out _));
+        Assert.All(deployment.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers").EnumerateArray(),
+            container => Assert.False(string.IsNullOrEmpty(Text(container.GetProperty("resources").GetProperty("requests"), "cpu"))));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("namespaced")]
+    [InlineData("wake")]
+    public void Replicas_spread_across_nodes_beside_the_disruption_budget(string kustomization)
+    {
+        var objects = RenderedObjects(kustomization);
+        var template = Single(objects, "Deployment").GetProperty("spec").GetProperty("template");
+        var podLabels = template.GetProperty("metadata").GetProperty("labels");
+        var spread = Assert.Single(template.GetProperty("spec").GetProperty("topologySpreadConstraints").EnumerateArray());
+        var budget = Single(objects, "PodDisruptionBudget");
+
+        Assert.Equal("kubernetes.io/hostname", Text(spread, "topologyKey"));
+        Assert.Equal(1, spread.GetProperty("maxSkew").GetInt32());
+        Assert.Equal("ScheduleAnyway", Text(spread, "whenUnsatisfiable"));
+        foreach (var selector in new[] { spread.GetProperty("labelSelector"), budget.GetProperty("spec").GetProperty("selector") })
+        {
+            var matchLabels = selector.GetProperty("matchLabels").EnumerateObject().ToList();
+            Assert.NotEmpty(matchLabels);
+            Assert.All(matchLabels, label => Assert.Equal(label.Value.GetString(), Text(podLabels, label.Name)));
+        }
     }
 
     [Fact]

@@ -9,7 +9,7 @@ public sealed class OptionsValidatorTests
     {
         var parse = IngressCommandLine.Create((_, _) => Task.FromResult(0)).Parse(args);
         Assert.Empty(parse.Errors);
-        return OptionsValidator.Validate(parse);
+        return IngressOptions.Read(parse);
     }
 
     [Fact]
@@ -19,11 +19,11 @@ public sealed class OptionsValidatorTests
 
         Assert.Null(error);
         Assert.Equal(new IngressOptions(), options);
-        Assert.Equal(ProviderType.BatchSandbox, options!.Provider);
-        Assert.Equal(RoutingMode.Header, options.Mode);
-        Assert.Equal(28888, options.Port);
-        Assert.Equal(LogLevel.Information, options.LogLevel);
-        Assert.Null(options.Namespace);
+        Assert.Equal(ProviderType.BatchSandbox, options!.Source.Provider);
+        Assert.Equal(RoutingMode.Header, options.Routing.Mode);
+        Assert.Equal(28888, options.Listen.Port);
+        Assert.Equal(LogLevel.Information, options.Logging.Level);
+        Assert.Null(options.Source.Namespace);
         Assert.False(options.RenewIntent.Enabled);
         Assert.Equal("opensandbox:renew:intent", options.RenewIntent.QueueKey);
         Assert.Equal(new RedisDsn("127.0.0.1", 6379, null, null, 0, false), options.RenewIntent.Dsn);
@@ -47,13 +47,13 @@ public sealed class OptionsValidatorTests
             "--max-request-header-size", "128", "--shutdown-delay", "5", "--metrics-port", "9100", "--upstream-pool-idle-timeout", "20");
 
         Assert.Null(error);
-        Assert.Equal("team", options!.Namespace);
-        Assert.Equal(ProviderType.File, options.Provider);
-        Assert.Equal(RoutingMode.Uri, options.Mode);
-        Assert.Equal((9000, 9001, "127.0.0.1"), (options.Port, options.H2cPort, options.ListenAddress));
-        Assert.Equal(LogLevel.Warning, options.LogLevel);
-        Assert.Equal(kubeconfig, options.KubeconfigPath);
-        Assert.Equal(1, options.SecureAccessKeys.Count);
+        Assert.Equal("team", options!.Source.Namespace);
+        Assert.Equal(ProviderType.File, options.Source.Provider);
+        Assert.Equal(RoutingMode.Uri, options.Routing.Mode);
+        Assert.Equal((9000, 9001, "127.0.0.1"), (options.Listen.Port, options.Listen.H2cPort, options.Listen.Address));
+        Assert.Equal(LogLevel.Warning, options.Logging.Level);
+        Assert.Equal(kubeconfig, options.Source.KubeconfigPath);
+        Assert.Equal(1, options.Routing.SecureAccessKeys.Count);
         Assert.Equal(new RenewIntentOptions
         {
             Enabled = true,
@@ -62,17 +62,17 @@ public sealed class OptionsValidatorTests
             QueueMaxLength = 5,
             MinInterval = TimeSpan.FromSeconds(10),
         }, options.RenewIntent);
-        Assert.Equal(TimeSpan.FromSeconds(2.5), options.UpstreamConnectTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(30), options.UpstreamIdleTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(7), options.DrainTimeout);
-        Assert.Equal(0, options.MinClientDataRate);
-        Assert.Equal(TimeSpan.FromSeconds(3), options.UpstreamResponseTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(4), options.RequestHeaderTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(60), options.ClientIdleTimeout);
-        Assert.Equal(128, options.MaxRequestHeaderKiB);
-        Assert.Equal(TimeSpan.FromSeconds(5), options.ShutdownDelay);
-        Assert.Equal(9100, options.MetricsPort);
-        Assert.Equal(TimeSpan.FromSeconds(20), options.UpstreamPoolIdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), options.Upstream.ConnectTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.Upstream.IdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(7), options.Shutdown.DrainTimeout);
+        Assert.Equal(0, options.Listen.MinClientDataRate);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.Upstream.ResponseTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(4), options.Listen.RequestHeaderTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.Listen.ClientIdleTimeout);
+        Assert.Equal(128, options.Listen.MaxRequestHeaderKiB);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.Shutdown.Delay);
+        Assert.Equal(9100, options.Listen.MetricsPort);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.Upstream.PoolIdleTimeout);
     }
 
     [Theory]
@@ -116,7 +116,7 @@ public sealed class OptionsValidatorTests
     [InlineData("dpanic", LogLevel.Error)]
     [InlineData("panic", LogLevel.Error)]
     [InlineData("FATAL", LogLevel.Error)]
-    public void Zap_level_names_are_accepted(string name, LogLevel level) => Assert.Equal(level, Validate("--log-level", name).Options!.LogLevel);
+    public void Zap_level_names_are_accepted(string name, LogLevel level) => Assert.Equal(level, Validate("--log-level", name).Options!.Logging.Level);
 
     [Fact]
     public void The_file_provider_needs_a_directory() =>
@@ -140,8 +140,8 @@ public sealed class OptionsValidatorTests
         var keyFile = Path.GetTempFileName();
         var (options, _) = Validate("--wake-on-request", "--lifecycle-api-url", "http://server:8080/api", "--lifecycle-api-key-file", keyFile);
 
-        Assert.Equal("http://server:8080/api/", options!.LifecycleApiUrl!.AbsoluteUri);
-        Assert.Equal(keyFile, options.LifecycleApiKeyFile);
+        Assert.Equal("http://server:8080/api/", options!.Lifecycle.ApiUrl!.AbsoluteUri);
+        Assert.Equal(keyFile, options.Lifecycle.ApiKeyFile);
         File.Delete(keyFile);
     }
 }

@@ -22,7 +22,7 @@ public sealed class ManifestFileTests
 
         Assert.Empty(skipped);
         Assert.Equal(["one", "two"], records.Select(r => r.Name));
-        Assert.All(records, r => Assert.Null(r.NotReadyReason));
+        Assert.All(records, r => Assert.True(r.Readiness.IsReady));
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class ManifestFileTests
             """);
 
         Assert.Equal(["a", "b"], records.Select(r => r.Name));
-        Assert.Contains("ready: 0/1", records[1].NotReadyReason);
+        Assert.Contains("ready: 0/1", records[1].Readiness.Reason);
     }
 
     [Fact]

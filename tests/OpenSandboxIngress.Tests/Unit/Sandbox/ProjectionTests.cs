@@ -1,3 +1,4 @@
+using OpenSandbox.Ingress.Sandbox;
 using System.Text.Json;
 using OpenSandbox.Ingress.Sandbox.Kubernetes;
 
@@ -20,11 +21,11 @@ public sealed class ProjectionTests
     {
         var record = SandboxProjection.TryProject(Parse(Batch()), null, out _)!;
 
-        Assert.Null(record.NotReadyReason);
+        Assert.True(record.Readiness.IsReady);
         Assert.Equal("10.0.0.7", record.Endpoint);
         Assert.Equal("http://10.0.0.7:8080", record.Address!.At(8080).Prefix);
         Assert.Equal(("ns", "b"), (record.Namespace, record.Name));
-        Assert.False(record.RequiresSecureAccess);
+        Assert.Null(record.AccessToken);
     }
 
     [Theory]
@@ -37,7 +38,7 @@ public sealed class ProjectionTests
     {
         var record = SandboxProjection.TryProject(Parse(Batch(status: status, spec: spec)), null, out _)!;
 
-        Assert.Contains(reason, record.NotReadyReason);
+        Assert.Contains(reason, record.Readiness.Reason);
     }
 
     [Theory]
@@ -52,7 +53,7 @@ public sealed class ProjectionTests
         var record = SandboxProjection.TryProject(Parse(Batch(annotations)), null, out _)!;
 
         Assert.Null(record.Endpoint);
-        Assert.Contains(reason, record.NotReadyReason);
+        Assert.Contains(reason, record.Readiness.Reason);
     }
 
     [Fact]
@@ -79,7 +80,7 @@ public sealed class ProjectionTests
     {
         var record = SandboxProjection.TryProject(Parse(Agent("""{"serviceFQDN":"a.ns.svc.cluster.local","conditions":[{"type":"Ready","status":"True"}]}""")), null, out _)!;
 
-        Assert.Null(record.NotReadyReason);
+        Assert.True(record.Readiness.IsReady);
         Assert.Equal("a.ns.svc.cluster.local", record.Endpoint);
     }
 
@@ -91,7 +92,7 @@ public sealed class ProjectionTests
     [InlineData("""{"serviceFQDN":"","conditions":[{"type":"Ready","status":"True"}]}""", "no serviceFQDN")]
     public void Agent_sandbox_readiness_and_endpoint(string status, string reason)
     {
-        Assert.Contains(reason, SandboxProjection.TryProject(Parse(Agent(status)), null, out _)!.NotReadyReason);
+        Assert.Contains(reason, SandboxProjection.TryProject(Parse(Agent(status)), null, out _)!.Readiness.Reason);
     }
 
     [Fact]
@@ -99,7 +100,7 @@ public sealed class ProjectionTests
     {
         var json = """{"kind":"Sandbox","metadata":{"name":"a","namespace":"ns"},"spec":{"replicas":0},"status":{"serviceFQDN":"a.svc","conditions":[{"type":"Ready","status":"True"}]}}""";
 
-        Assert.Equal("sandbox is paused (replicas: 0)", SandboxProjection.TryProject(Parse(json), null, out _)!.NotReadyReason);
+        Assert.Equal("sandbox is paused (replicas: 0)", SandboxProjection.TryProject(Parse(json), null, out _)!.Readiness.Reason);
     }
 
     [Fact]
@@ -107,7 +108,7 @@ public sealed class ProjectionTests
     {
         var json = """{"kind":"BatchSandbox","metadata":{"name":"b","annotations":{"sandbox.opensandbox.io/endpoints":"[\"10.0.0.7\"]"}},"status":{"ready":0,"phase":"Paused"}}""";
 
-        Assert.Equal("Paused", SandboxProjection.TryProject(Parse(json), null, out _)!.Phase);
+        Assert.Equal(ReadinessState.Paused, SandboxProjection.TryProject(Parse(json), null, out _)!.Readiness.State);
     }
 
     [Fact]

@@ -5,7 +5,7 @@ namespace OpenSandbox.Ingress.Tests.Unit.Sandbox;
 public sealed class SandboxDirectoryTests
 {
     private static SandboxRecord Record(string name, string ns = "default", string endpoint = "10.0.0.1", bool agent = true) =>
-        new(ns, name, endpoint, null, null, agent);
+        new(ns, name, agent ? SandboxKind.AgentSandbox : SandboxKind.BatchSandbox, endpoint, null, SandboxReadiness.Ready);
 
     [Fact]
     public void Is_not_synced_until_the_first_full_picture()

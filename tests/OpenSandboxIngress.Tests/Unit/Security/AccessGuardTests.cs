@@ -88,7 +88,7 @@ public sealed class AccessGuardTests
     {
         var decision = Guard().Check(Token, Signed(), Headers("wrong"));
 
-        Assert.DoesNotContain(Token, decision.Reason);
-        Assert.DoesNotContain("wrong", decision.Reason);
+        Assert.DoesNotContain(Token, decision.Refusal!.Reason);
+        Assert.DoesNotContain("wrong", decision.Refusal.Reason);
     }
 }
