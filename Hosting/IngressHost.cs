@@ -170,9 +170,8 @@ internal static class IngressHost
 
         var resourceType = options.Provider == ProviderType.AgentSandbox ? CustomResourceType.AgentSandbox : CustomResourceType.BatchSandbox;
         // Loaded now, so a bad kubeconfig fails start-up with one line instead of failing later.
-        services.AddSingleton(CreateKubernetesApi(options.KubeconfigPath));
-        services.AddHostedService(sp => new KubernetesSandboxSource(sp.GetRequiredService<KubernetesApi>(), resourceType, options.Namespace,
-            sp.GetRequiredService<SandboxDirectory>(), sp.GetRequiredService<IngressMetrics>(), sp.GetRequiredService<ILogger<KubernetesSandboxSource>>()));
+        services.AddSingleton(CreateKubernetesApi(options.KubeconfigPath)).AddSingleton(resourceType);
+        services.AddHostedService<KubernetesSandboxSource>();
     }
 
     /// <summary>Wake and hold (SPEC §13): the lifecycle stage and, with waking, the lifecycle API.</summary>

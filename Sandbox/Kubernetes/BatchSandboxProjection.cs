@@ -38,7 +38,7 @@ internal static class BatchSandboxProjection
 
     private static string? ParseFirstEndpoint(SandboxResource resource, out string? problem)
     {
-        var json = SandboxAnnotations.Get(resource, SandboxAnnotations.Endpoints);
+        var json = SandboxAnnotations.EndpointsJson(resource);
         if (string.IsNullOrWhiteSpace(json))
         {
             problem = "sandbox has no endpoints annotation";

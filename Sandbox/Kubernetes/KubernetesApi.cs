@@ -18,6 +18,7 @@ namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
 internal sealed class KubernetesApi : IDisposable
 {
     private static readonly TimeSpan ListTimeout = TimeSpan.FromSeconds(60);
+    private const int MaxLoggedLineBytes = 200;
 
     private readonly HttpClient _http;
     private readonly ServiceClientCredentials? _credentials;
@@ -33,67 +34,26 @@ internal sealed class KubernetesApi : IDisposable
     public Uri Server { get; }
 
     /// <summary>kubeconfig from the flag, then $KUBECONFIG, then the in-cluster service account, then ~/.kube/config.</summary>
-    public static KubernetesClientConfiguration LoadConfiguration(string? kubeconfigPath)
-    {
-        var path = kubeconfigPath;
-        if (string.IsNullOrEmpty(path))
-        {
-            path = Environment.GetEnvironmentVariable("KUBECONFIG")?.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
-        }
+    public static KubernetesClientConfiguration LoadConfiguration(string? kubeconfigPath) => KubernetesConfigurationLoader.Load(kubeconfigPath);
 
-        if (!string.IsNullOrEmpty(path))
-        {
-            return FromKubeconfig(path);
-        }
-
-        return KubernetesClientConfiguration.IsInCluster()
-            ? KubernetesClientConfiguration.InClusterConfig()
-            : FromKubeconfig(KubernetesClientConfiguration.KubeConfigDefaultLocation);
-    }
-
-    /// <summary>
-    /// A kubeconfig file. A current user that carries no credential at all (<c>user: {}</c>, the usual file for
-    /// <c>kubectl proxy</c> and for clusters that allow anonymous reads) is anonymous, as kubectl and client-go read it;
-    /// the client library refuses such a user, so the context is given none. A user the context names but the file
-    /// does not hold still fails.
-    /// </summary>
-    private static KubernetesClientConfiguration FromKubeconfig(string path)
-    {
-        var kubeconfig = KubernetesClientConfiguration.LoadKubeConfig(path);
-        var context = kubeconfig.Contexts?.FirstOrDefault(c => string.Equals(c.Name, kubeconfig.CurrentContext, StringComparison.OrdinalIgnoreCase));
-        var userName = context?.ContextDetails?.User;
-        var user = string.IsNullOrWhiteSpace(userName) ? null
-            : kubeconfig.Users?.FirstOrDefault(u => string.Equals(u.Name, userName, StringComparison.OrdinalIgnoreCase));
-        if (user is not null && HasNoCredential(user.UserCredentials))
-        {
-            context!.ContextDetails.User = null;
-        }
-
-        return KubernetesClientConfiguration.BuildConfigFromConfigObject(kubeconfig);
-    }
-
-    private static bool HasNoCredential(k8s.KubeConfigModels.UserCredentials? user) =>
-        user is null || (string.IsNullOrWhiteSpace(user.Token) && string.IsNullOrWhiteSpace(user.UserName) && string.IsNullOrWhiteSpace(user.Password)
-            && string.IsNullOrWhiteSpace(user.ClientCertificateData) && string.IsNullOrWhiteSpace(user.ClientKeyData)
-            && string.IsNullOrWhiteSpace(user.ClientCertificate) && string.IsNullOrWhiteSpace(user.ClientKey)
-            && user.AuthProvider is null && user.ExternalExecution is null);
-
-    public async Task<ResourceList> ListPageAsync(string collectionPath, int limit, string? continueToken, CancellationToken cancellationToken)
+    /// <summary>One page, read as it streams in: items over <see cref="KubernetesInputLimits.MaxObjectBytes"/> are skipped.</summary>
+    public async Task<ResourcePage> ListPageAsync(string collectionPath, int limit, string? continueToken, CancellationToken cancellationToken)
     {
         var query = $"?limit={limit}" + (continueToken is null ? "" : "&continue=" + Uri.EscapeDataString(continueToken));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ListTimeout);
-        using var response = await SendAsync(collectionPath + query, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+        // Headers only: the body is parsed as it arrives, never buffered whole (a page of large items can be huge).
+        using var response = await SendAsync(collectionPath + query, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-        return await JsonSerializer.DeserializeAsync(body, SandboxJsonContext.Default.ResourceList, timeout.Token).ConfigureAwait(false)
-               ?? throw new JsonException("empty list response");
+        return await ListPageReader.ReadAsync(body, KubernetesInputLimits.MaxObjectBytes, timeout.Token).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// The lines of a watch from <paramref name="resourceVersion"/>, as they arrive. The sequence ends when the server
-    /// closes the stream (its timeout); a line that is not JSON is yielded as null so the caller can log and skip it.
+    /// The events of a watch from <paramref name="resourceVersion"/>, as they arrive. The sequence ends when the server
+    /// closes the stream (its timeout). A line that is not an event, or is over the cap, is yielded as such so the
+    /// caller can log and skip it.
     /// </summary>
-    public async IAsyncEnumerable<(WatchEvent? Event, string Line)> WatchAsync(string collectionPath, string resourceVersion, int timeoutSeconds,
+    public async IAsyncEnumerable<WatchItem> WatchAsync(string collectionPath, string resourceVersion, int timeoutSeconds,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var query = $"?watch=true&allowWatchBookmarks=true&timeoutSeconds={timeoutSeconds}&resourceVersion={Uri.EscapeDataString(resourceVersion)}";
@@ -102,25 +62,33 @@ internal sealed class KubernetesApi : IDisposable
         deadline.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds + 30));
         using var response = await SendAsync(collectionPath + query, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(deadline.Token).ConfigureAwait(false);
-        using var reader = new StreamReader(body);
-        while (await reader.ReadLineAsync(deadline.Token).ConfigureAwait(false) is { } line)
+        using var lines = new BoundedLineReader(body, KubernetesInputLimits.MaxObjectBytes);
+        while (await lines.ReadLineAsync(deadline.Token).ConfigureAwait(false) is { } line)
         {
-            if (line.Length == 0)
+            if (line.IsOversized)
+            {
+                yield return new WatchItem(null, null, new OversizedObject(line.OversizedLength, ResourceNameProbe.Find(line.Bytes.Span, metadataDepth: 2)));
+                continue;
+            }
+
+            if (line.Bytes.Span.Trim((byte)'\r').IsEmpty)
             {
                 continue;
             }
 
-            WatchEvent? watchEvent;
-            try
-            {
-                watchEvent = JsonSerializer.Deserialize(line, SandboxJsonContext.Default.WatchEvent);
-            }
-            catch (JsonException)
-            {
-                watchEvent = null;
-            }
+            yield return Parse(line.Bytes.Span);
+        }
+    }
 
-            yield return (watchEvent, line);
+    private static WatchItem Parse(ReadOnlySpan<byte> line)
+    {
+        try
+        {
+            return new WatchItem(WatchEventParser.Parse(line), null, null);
+        }
+        catch (JsonException)
+        {
+            return new WatchItem(null, Encoding.UTF8.GetString(line[..Math.Min(line.Length, MaxLoggedLineBytes)]), null);
         }
     }
 
@@ -204,3 +172,6 @@ internal sealed class KubernetesApi : IDisposable
 
     public void Dispose() => _http.Dispose();
 }
+
+/// <summary>One line of a watch: an event, or the start of a line that is not one, or the size of one over the cap.</summary>
+internal readonly record struct WatchItem(WatchEvent? Event, string? Malformed, OversizedObject? Oversized);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Metrics;
 
 namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
@@ -14,21 +15,20 @@ namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
 internal sealed partial class KubernetesSandboxSource(
     KubernetesApi api,
     CustomResourceType resourceType,
-    string? @namespace,
+    SandboxSourceOptions options,
     SandboxDirectory directory,
     IngressMetrics metrics,
     ILogger<KubernetesSandboxSource> logger) : BackgroundService
 {
     private const int PageSize = 500;
     private const int MinWatchSeconds = 300;
-    private const int MaxLoggedLineLength = 200;
 
-    private readonly string _collectionPath = resourceType.CollectionPath(@namespace);
+    private readonly string _collectionPath = resourceType.CollectionPath(options.Namespace);
     private readonly Backoff _backoff = Backoff.Default();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        LogStarting(resourceType.Plural, api.Server, @namespace ?? "(all namespaces)");
+        LogStarting(resourceType.Plural, api.Server, options.Namespace ?? "(all namespaces)");
         string? resourceVersion = null;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -67,12 +67,22 @@ internal sealed partial class KubernetesSandboxSource(
         do
         {
             var page = await api.ListPageAsync(_collectionPath, PageSize, continueToken, cancellationToken).ConfigureAwait(false);
-            foreach (var item in page.Items ?? [])
+            foreach (var item in page.Items)
             {
                 if (Project(item) is { } record)
                 {
                     records.Add(record);
                 }
+            }
+
+            foreach (var problem in page.Malformed)
+            {
+                LogSkipped("malformed object: " + problem);
+            }
+
+            foreach (var oversized in page.Oversized)
+            {
+                LogOversized(oversized.Bytes, KubernetesInputLimits.MaxObjectBytes, oversized.Name ?? "(name not in the first bytes)");
             }
 
             resourceVersion = page.Metadata?.ResourceVersion;
@@ -91,58 +101,60 @@ internal sealed partial class KubernetesSandboxSource(
     private async Task<string> WatchAsync(string resourceVersion, CancellationToken cancellationToken)
     {
         var timeoutSeconds = MinWatchSeconds + Random.Shared.Next(MinWatchSeconds);
-        await foreach (var (watchEvent, line) in api.WatchAsync(_collectionPath, resourceVersion, timeoutSeconds, cancellationToken).ConfigureAwait(false))
+        await foreach (var item in api.WatchAsync(_collectionPath, resourceVersion, timeoutSeconds, cancellationToken).ConfigureAwait(false))
         {
             _backoff.Reset();
-            if (watchEvent?.Type is null)
+            if (item.Oversized is { } oversized)
             {
-                LogMalformedEvent(Truncate(line));
-                continue;
+                LogOversized(oversized.Bytes, KubernetesInputLimits.MaxObjectBytes, oversized.Name ?? "(name not in the first bytes)");
             }
-
-            resourceVersion = Apply(watchEvent, line) ?? resourceVersion;
+            else if (item.Event is { } watchEvent)
+            {
+                resourceVersion = Apply(watchEvent) ?? resourceVersion;
+            }
+            else
+            {
+                LogMalformedEvent(item.Malformed ?? "");
+            }
         }
 
         return resourceVersion;
     }
 
     /// <returns>The event's resourceVersion, or null when it carries none.</returns>
-    private string? Apply(WatchEvent watchEvent, string line)
+    private string? Apply(WatchEvent watchEvent)
     {
+        var resource = watchEvent.Object;
         switch (watchEvent.Type)
         {
             case "ADDED" or "MODIFIED":
-                if (Project(watchEvent.Object) is { } record)
+                if (resource is not null && Project(resource) is { } record)
                 {
                     directory.Upsert(record);
                 }
 
-                return ResourceVersionOf(watchEvent.Object);
+                break;
             case "DELETED":
-                if (Parse(watchEvent.Object)?.Metadata is { Name: { } name } metadata)
+                if (resource?.Metadata is { Name: { } name } metadata)
                 {
                     directory.Remove(string.IsNullOrEmpty(metadata.Namespace) ? SandboxProjection.DefaultNamespace : metadata.Namespace, name);
                 }
 
-                return ResourceVersionOf(watchEvent.Object);
+                break;
             case "BOOKMARK":
-                return ResourceVersionOf(watchEvent.Object);
+                break;
             case "ERROR":
-                throw ToException(watchEvent.Object);
+                throw ToException(watchEvent.Status);
             default:
-                LogMalformedEvent(Truncate(line));
+                LogMalformedEvent("event of unknown type " + watchEvent.Type);
                 return null;
         }
+
+        return resource?.Metadata?.ResourceVersion;
     }
 
-    private SandboxRecord? Project(JsonElement json)
+    private SandboxRecord? Project(SandboxResource resource)
     {
-        var resource = Parse(json);
-        if (resource is null)
-        {
-            return null;
-        }
-
         var record = SandboxProjection.TryProject(resource, resourceType.Kind, out var reason);
         if (record is null)
         {
@@ -152,45 +164,12 @@ internal sealed partial class KubernetesSandboxSource(
         return record;
     }
 
-    private SandboxResource? Parse(JsonElement json)
+    /// <summary>An ERROR event, readable or not, ends the watch; 410 forces a fresh list.</summary>
+    private static KubernetesApiException ToException(ApiStatus? status)
     {
-        try
-        {
-            return json.Deserialize(SandboxJsonContext.Default.SandboxResource);
-        }
-        catch (JsonException e)
-        {
-            LogSkipped("malformed object: " + e.Message);
-            return null;
-        }
-    }
-
-    private static string? ResourceVersionOf(JsonElement json) =>
-        json.ValueKind == JsonValueKind.Object
-        && json.TryGetProperty("metadata", out var metadata)
-        && metadata.ValueKind == JsonValueKind.Object
-        && metadata.TryGetProperty("resourceVersion", out var version)
-        && version.ValueKind == JsonValueKind.String
-            ? version.GetString()
-            : null;
-
-    private static KubernetesApiException ToException(JsonElement json)
-    {
-        ApiStatus? status = null;
-        try
-        {
-            status = json.Deserialize(SandboxJsonContext.Default.ApiStatus);
-        }
-        catch (JsonException)
-        {
-            // An unreadable ERROR event is still an error: reconnect.
-        }
-
         var code = status?.Code ?? 500;
         return new KubernetesApiException((System.Net.HttpStatusCode)code, $"watch ERROR event {code} {status?.Reason}: {status?.Message}");
     }
-
-    private static string Truncate(string line) => line.Length <= MaxLoggedLineLength ? line : line[..MaxLoggedLineLength] + "…";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Watching {Resource} at {Server} in {Namespace}")]
     private partial void LogStarting(string resource, Uri server, string @namespace);
@@ -206,6 +185,9 @@ internal sealed partial class KubernetesSandboxSource(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Malformed watch event skipped: {Line}")]
     private partial void LogMalformedEvent(string line);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kubernetes object of {Bytes} bytes skipped unread, over the {CapBytes}-byte cap: {Name}")]
+    private partial void LogOversized(long bytes, int capBytes, string name);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox resource skipped: {Reason}")]
     private partial void LogSkipped(string reason);

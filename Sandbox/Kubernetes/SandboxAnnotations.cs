@@ -6,10 +6,9 @@ internal static class SandboxAnnotations
     public const string Endpoints = "sandbox.opensandbox.io/endpoints";
     public const string SecureAccessToken = "opensandbox.io/secure-access-token";
 
-    public static string? Get(SandboxResource resource, string key) =>
-        resource.Metadata?.Annotations is { } annotations && annotations.TryGetValue(key, out var value) ? value : null;
+    public static string? EndpointsJson(SandboxResource resource) => resource.Metadata?.Annotations?.Endpoints;
 
     /// <summary>The token, trimmed; null when absent or empty (the sandbox then requires no secure access).</summary>
     public static string? AccessToken(SandboxResource resource) =>
-        Get(resource, SecureAccessToken)?.Trim() is { Length: > 0 } token ? token : null;
+        resource.Metadata?.Annotations?.SecureAccessToken?.Trim() is { Length: > 0 } token ? token : null;
 }

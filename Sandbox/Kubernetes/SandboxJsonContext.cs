@@ -6,7 +6,6 @@ namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
 [JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
 [JsonSerializable(typeof(SandboxResource))]
 [JsonSerializable(typeof(string[]))]
-[JsonSerializable(typeof(ResourceList))]
-[JsonSerializable(typeof(WatchEvent))]
+[JsonSerializable(typeof(ListMetadata))]
 [JsonSerializable(typeof(ApiStatus))]
 internal sealed partial class SandboxJsonContext : JsonSerializerContext;

@@ -39,8 +39,22 @@ internal sealed class ResourceMetadata
     [JsonPropertyName("resourceVersion")]
     public string? ResourceVersion { get; init; }
 
+    /// <summary>Only the annotations routing reads; the others are skipped unread.</summary>
     [JsonPropertyName("annotations")]
-    public Dictionary<string, string?>? Annotations { get; init; }
+    public RoutingAnnotations? Annotations { get; init; }
+}
+
+/// <summary>
+/// The two annotations the ingress reads (SPEC §6.1). Every other annotation is skipped while parsing, never
+/// materialised: <c>kubectl.kubernetes.io/last-applied-configuration</c> alone can be as large as the whole object.
+/// </summary>
+internal sealed class RoutingAnnotations
+{
+    [JsonPropertyName(SandboxAnnotations.Endpoints)]
+    public string? Endpoints { get; init; }
+
+    [JsonPropertyName(SandboxAnnotations.SecureAccessToken)]
+    public string? SecureAccessToken { get; init; }
 }
 
 internal sealed class SandboxSpec

@@ -1,19 +1,8 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace OpenSandbox.Ingress.Sandbox.Kubernetes;
 
-/// <summary>One page of a list response: the items and where the next page or the watch starts.</summary>
-internal sealed class ResourceList
-{
-    [JsonPropertyName("metadata")]
-    public ListMetadata? Metadata { get; init; }
-
-    /// <summary>Kept as raw JSON so that one malformed item is skipped instead of failing the whole page.</summary>
-    [JsonPropertyName("items")]
-    public List<JsonElement>? Items { get; init; }
-}
-
+/// <summary>The <c>metadata</c> of a list response: where the next page or the watch starts.</summary>
 internal sealed class ListMetadata
 {
     [JsonPropertyName("resourceVersion")]
@@ -23,16 +12,11 @@ internal sealed class ListMetadata
     public string? Continue { get; init; }
 }
 
-/// <summary>One line of a <c>watch=true</c> stream: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.</summary>
-internal sealed class WatchEvent
-{
-    [JsonPropertyName("type")]
-    public string? Type { get; init; }
-
-    /// <summary>The resource, or a <c>Status</c> for ERROR events; parsed once the type is known.</summary>
-    [JsonPropertyName("object")]
-    public JsonElement Object { get; init; }
-}
+/// <summary>
+/// One line of a <c>watch=true</c> stream: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR. The object is parsed straight
+/// into the routing fields (<see cref="SandboxResource"/>), or into a <c>Status</c> for ERROR; no document is kept.
+/// </summary>
+internal sealed record WatchEvent(string Type, SandboxResource? Object, ApiStatus? Status);
 
 /// <summary>The API server's <c>Status</c> object, as sent with error responses and ERROR events.</summary>
 internal sealed class ApiStatus

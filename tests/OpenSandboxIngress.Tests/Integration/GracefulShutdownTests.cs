@@ -20,7 +20,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         await using var ingress = await _sandbox.StartIngressAsync("--drain-timeout", "10", "--shutdown-delay", "2", "--log-level", "warn");
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ingress.Port}"), Timeout = TimeSpan.FromSeconds(20) };
         client.DefaultRequestHeaders.TryAddWithoutValidation("OpenSandbox-Ingress-To", _sandbox.RoutingKey);
-        long signalTimestamp = long.MaxValue;
+        var signalTimestamp = long.MaxValue;
         var outcomes = new System.Collections.Concurrent.ConcurrentBag<(long Started, bool Ok)>();
         using var stop = new CancellationTokenSource();
 

@@ -63,6 +63,24 @@ public sealed class KubernetesAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_client_certificate_and_key_from_files_are_presented()
+    {
+        _emulator.RequiredToken = null;
+        _emulator.RequireClientCertificate = true;
+        var (certificate, key) = _emulator.Certificates!.IssueClientCertificate("opensandbox-ingress");
+        var directory = Directory.CreateTempSubdirectory("osb-client-cert-").FullName;
+        await File.WriteAllBytesAsync(Path.Combine(directory, "client.crt"), Convert.FromBase64String(certificate), TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(Path.Combine(directory, "client.key"), Convert.FromBase64String(key), TestContext.Current.CancellationToken);
+        var kubeconfig = Kubeconfig.Write(_emulator.Server, null, _emulator.CertificateAuthorityBase64,
+            userEntry: $"      client-certificate: {directory}/client.crt\n      client-key: {directory}/client.key\n");
+
+        await using var ingress = await IngressProcess.StartAsync("--kubeconfig", kubeconfig);
+
+        Assert.Equal(HttpStatusCode.OK, await GetThroughAsync(ingress, $"secure-cluster-{_backend.Port}"));
+        await WatchStartedAsync();
+    }
+
+    [Fact]
     public async Task A_user_without_credentials_is_anonymous_as_for_kubectl_proxy()
     {
         await using var proxy = await KubernetesApiEmulator.StartAsync();

@@ -5,8 +5,9 @@ internal static class Kubeconfig
 {
     /// <param name="token">Bearer token; a placeholder is written when null (see <paramref name="anonymous"/> for none).</param>
     /// <param name="anonymous">The user entry is <c>user: {}</c>, as for <c>kubectl proxy</c>.</param>
+    /// <param name="userEntry">The user's credential lines verbatim (indented six spaces), replacing the token or certificate.</param>
     public static string Write(Uri server, string? token, string? certificateAuthorityBase64,
-        (string CertificateBase64, string KeyBase64)? clientCertificate = null, bool anonymous = false)
+        (string CertificateBase64, string KeyBase64)? clientCertificate = null, bool anonymous = false, string? userEntry = null)
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("osb-kube-").FullName, "config");
         File.WriteAllText(path, $"""
@@ -25,6 +26,7 @@ internal static class Kubeconfig
             users:
               - name: tester
             {(anonymous ? "    user: {}\n" : "    user:\n")}{(anonymous ? ""
+                : userEntry is not null ? userEntry
                 : clientCertificate is { } client
                 ? $"      client-certificate-data: {client.CertificateBase64}\n      client-key-data: {client.KeyBase64}\n"
                 : $"      token: {token ?? "any-token"}\n")}

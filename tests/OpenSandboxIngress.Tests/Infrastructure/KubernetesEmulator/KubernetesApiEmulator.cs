@@ -59,6 +59,11 @@ internal sealed class KubernetesApiEmulator : IAsyncDisposable
     /// <summary>The <c>Authorization</c> header of every request, in order ("" when there was none).</summary>
     public ConcurrentQueue<string> AuthorizationLog { get; } = new();
 
+    /// <summary>Every request's path and query with its <c>Authorization</c> header, together.</summary>
+    public ConcurrentQueue<(string PathAndQuery, string Authorization)> Requests { get; } = new();
+
+    private CancellationTokenSource _endWatches = new();
+
     // Fault switches.
     private volatile TaskCompletionSource? _hang;
     public int ListFailuresToServe;
@@ -77,6 +82,9 @@ internal sealed class KubernetesApiEmulator : IAsyncDisposable
     public void HangRequests() => _hang = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public void ReleaseHungRequests() => Interlocked.Exchange(ref _hang, null)?.TrySetResult();
+
+    /// <summary>Ends every open watch normally, as the API server does at <c>timeoutSeconds</c>: clients reconnect.</summary>
+    public void EndWatches() => Interlocked.Exchange(ref _endWatches, new CancellationTokenSource()).Cancel();
 
     /// <summary>Stops listening: connections are refused until <see cref="ResumeAsync"/>.</summary>
     public async Task RefuseConnectionsAsync()
@@ -134,6 +142,20 @@ internal sealed class KubernetesApiEmulator : IAsyncDisposable
         {
             _history.Clear();
             _oldestWatchable = _resourceVersion + 1;
+        }
+    }
+
+    /// <summary>
+    /// Compacts past every version a client has seen: a watch resumed from an old resourceVersion gets an ERROR 410
+    /// event and must list again (a list starts a watchable version, so the client recovers).
+    /// </summary>
+    public void ExpireHistory()
+    {
+        lock (_lock)
+        {
+            _history.Clear();
+            _resourceVersion += 2;
+            _oldestWatchable = _resourceVersion;
         }
     }
 
@@ -205,6 +227,7 @@ internal sealed class KubernetesApiEmulator : IAsyncDisposable
     {
         RequestLog.Enqueue(context.Request.Path + context.Request.QueryString);
         AuthorizationLog.Enqueue(context.Request.Headers.Authorization.ToString());
+        Requests.Enqueue((context.Request.Path + context.Request.QueryString, context.Request.Headers.Authorization.ToString()));
         if (RequireClientCertificate && !_certificates!.IsIssuedByAuthority(context.Connection.ClientCertificate))
         {
             await WriteStatusAsync(context, HttpStatusCode.Unauthorized, "Unauthorized", "client certificate required");
@@ -321,7 +344,7 @@ internal sealed class KubernetesApiEmulator : IAsyncDisposable
         var from = long.Parse(context.Request.Query["resourceVersion"].ToString() is { Length: > 0 } rv ? rv : "0", CultureInfo.InvariantCulture);
         var bookmarks = context.Request.Query["allowWatchBookmarks"] == "true";
         var timeout = int.TryParse(context.Request.Query["timeoutSeconds"], out var t) ? TimeSpan.FromSeconds(t) : TimeSpan.FromMinutes(30);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _endWatches.Token);
         deadline.CancelAfter(timeout);
         context.Response.ContentType = "application/json";
         await context.Response.StartAsync();
