@@ -124,6 +124,10 @@ internal sealed class IngressProcess : IAsyncDisposable
             {
                 return (HttpStatusCode)0; // not listening yet
             }
+            catch (TaskCanceledException e) when (e.InnerException is TimeoutException)
+            {
+                return (HttpStatusCode)0; // listening, but no answer within the probe's 1 s yet (a loaded machine)
+            }
         }, status => status == expected, deadline, $"/status.ok answering {(int)expected}");
     }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Lifecycle;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
 
 namespace OpenSandbox.Ingress.Tests.Infrastructure;
@@ -55,7 +56,7 @@ internal sealed class LifecycleApiEmulator : IAsyncDisposable
                 return Results.Empty;
             }
 
-            if (context.Request.Headers["OPEN-SANDBOX-API-KEY"] != emulator.RequiredKey)
+            if (context.Request.Headers[LifecycleApi.ApiKeyHeader] != emulator.RequiredKey)
             {
                 emulator.Calls.Enqueue((sandboxId, StatusCodes.Status401Unauthorized));
                 return Results.Json(new Dictionary<string, string> { ["code"] = "UNAUTHORIZED", ["message"] = "invalid API key" }, statusCode: 401);

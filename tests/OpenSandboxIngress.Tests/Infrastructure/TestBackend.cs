@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Proxy;
 
 namespace OpenSandbox.Ingress.Tests.Infrastructure;
 
@@ -113,7 +114,7 @@ internal sealed class TestBackend : IAsyncDisposable
 
             if (text == "headers")
             {
-                var seen = $"cookie={context.Request.Headers.Cookie};custom={context.Request.Headers["X-Custom"]};xff={context.Request.Headers["X-Forwarded-For"]}";
+                var seen = $"cookie={context.Request.Headers.Cookie};custom={context.Request.Headers["X-Custom"]};xff={context.Request.Headers[IngressHeaders.ForwardedFor]}";
                 await socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(seen), WebSocketMessageType.Text, true, CancellationToken.None);
                 continue;
             }

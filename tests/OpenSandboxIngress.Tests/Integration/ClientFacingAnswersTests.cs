@@ -1,5 +1,6 @@
 using System.Net;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
@@ -20,7 +21,7 @@ public sealed class ClientFacingAnswersTests
     private static HttpRequestMessage To(InProcessIngress ingress, string routingKey, string path = "/", HttpMethod? method = null)
     {
         var request = new HttpRequestMessage(method ?? HttpMethod.Get, new Uri(ingress.BaseAddress, path));
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", routingKey);
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, routingKey);
         return request;
     }
 

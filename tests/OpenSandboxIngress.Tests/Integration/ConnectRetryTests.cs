@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
 
 /// <summary>
-/// A ready sandbox whose server starts listening 300 ms after the first request reaches it (SPEC §13, retry): with
-/// <c>--upstream-connect-retry</c> the request is answered by it, without the window it is 502.
+/// A ready sandbox whose server starts listening only after the ingress's first connection to it was refused (SPEC §13,
+/// retry): with <c>--upstream-connect-retry</c> the request is answered by it, without the window it is 502.
 /// </summary>
 public sealed class ConnectRetryTests
 {
@@ -17,15 +18,26 @@ public sealed class ConnectRetryTests
     public async Task A_port_that_opens_late_is_reached_within_the_retry_window(double retrySeconds, HttpStatusCode expected)
     {
         var port = FreePort.Next();
+        var metricsPort = FreePort.Next();
         await using var ingress = await InProcessIngress.StartAsync(
-            configure: o => o with { Upstream = o.Upstream with { ConnectRetry = TimeSpan.FromSeconds(retrySeconds) } },
+            configure: o => o with
+            {
+                Upstream = o.Upstream with { ConnectRetry = TimeSpan.FromSeconds(retrySeconds) },
+                Listen = o.Listen with { MetricsPort = metricsPort },
+            },
             manifests: new Dictionary<string, string> { ["late.yaml"] = Manifests.BatchSandbox("late") });
         using var client = new HttpClient();
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(ingress.BaseAddress, "/start")) { Content = new StringContent("body") };
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"late-{port}");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"late-{port}");
+
+        const string Retries = "opensandbox_ingress_upstream_connect_retries_total";
+        var before = await MetricsScrape.ValueAsync(ingress.MetricsAddress!, Retries);
 
         var sent = client.SendAsync(request, TestContext.Current.CancellationToken);
-        await Task.Delay(TimeSpan.FromMilliseconds(300), TestContext.Current.CancellationToken);
+        // The port opens once the ingress has been refused and is retrying, or (without a window) has already answered.
+        await Eventually.WaitAsync(async () => sent.IsCompleted
+                || await MetricsScrape.ValueAsync(ingress.MetricsAddress!, Retries) > before,
+            refused => refused, TimeSpan.FromSeconds(10), "a refused connection retried, or the answer");
         using var listener = new TcpListener(IPAddress.Loopback, port);
         listener.Start();
         var served = ServeOnceAsync(listener);

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.Tests.Infrastructure;
@@ -10,26 +7,15 @@ namespace OpenSandbox.Ingress.Tests.Integration;
 /// <summary>--max-connections (SPEC §12): the in-process ingress on a loopback port, with real client connections.</summary>
 public sealed class ConnectionLimitTests
 {
-    private static readonly byte[] Probe = Encoding.ASCII.GetBytes("GET /status.ok HTTP/1.1\r\nHost: h\r\n\r\n");
-
-    private static async Task<TcpClient> OpenAsync(int port)
-    {
-        var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
-        return client;
-    }
+    private const string Probe = "GET /status.ok HTTP/1.1\r\nHost: h\r\n\r\n";
 
     /// <returns>The status of a keep-alive probe on the connection, or 0 when the ingress closed it instead.</returns>
-    private static async Task<int> AskAsync(TcpClient client)
+    private static async Task<int> AskAsync(RawHttp client)
     {
-        var stream = client.GetStream();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            await stream.WriteAsync(Probe, deadline.Token);
-            var buffer = new byte[1024];
-            var read = await stream.ReadAsync(buffer, deadline.Token);
-            return read >= 12 ? int.Parse(Encoding.ASCII.GetString(buffer, 9, 3), System.Globalization.CultureInfo.InvariantCulture) : 0;
+            await client.SendAsync(Probe);
+            return RawHttp.StatusOf((await client.ReadResponseAsync()).Head);
         }
         catch (IOException)
         {
@@ -43,12 +29,12 @@ public sealed class ConnectionLimitTests
         await using var ingress = await InProcessIngress.StartAsync(configure: o => o with { Limits = o.Limits with { MaxConnections = 2 } });
         var metrics = ingress.Services.GetRequiredService<IngressMetrics>();
         var port = ingress.BaseAddress.Port;
-        using var first = await OpenAsync(port);
-        using var second = await OpenAsync(port);
+        using var first = new RawHttp(port);
+        using var second = new RawHttp(port);
         Assert.Equal(200, await AskAsync(first));
         Assert.Equal(200, await AskAsync(second));
 
-        using (var third = await OpenAsync(port))
+        using (var third = new RawHttp(port))
         {
             Assert.Equal(0, await AskAsync(third));
         }
@@ -56,7 +42,7 @@ public sealed class ConnectionLimitTests
         Assert.Equal(2, metrics.OpenConnections);
         first.Dispose();
         await Eventually.WaitAsync(() => Task.FromResult(metrics.OpenConnections), n => n == 1, TimeSpan.FromSeconds(5), "the first connection closed");
-        using var fourth = await OpenAsync(port);
+        using var fourth = new RawHttp(port);
         Assert.Equal(200, await AskAsync(fourth));
         Assert.Equal(200, await AskAsync(second));
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
@@ -34,7 +35,7 @@ public sealed class FileProviderTests : IAsyncLifetime
     private async Task<HttpStatusCode> GetStatusAsync(string routingKey)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/");
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", routingKey);
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, routingKey);
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
         return response.StatusCode;
     }
@@ -42,7 +43,7 @@ public sealed class FileProviderTests : IAsyncLifetime
     private async Task<string?> BackendPortAsync(string routingKey)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/");
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", routingKey);
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, routingKey);
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
         return response.Headers.TryGetValues("X-Backend-Port", out var values) ? values.Single() : null;
     }

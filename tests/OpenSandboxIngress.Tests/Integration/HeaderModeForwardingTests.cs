@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
@@ -38,7 +39,7 @@ public sealed class HeaderModeForwardingTests : IAsyncLifetime
         var request = new HttpRequestMessage(method, VerbatimUri.Create(_ingress.BaseAddress, pathAndQuery));
         if (sandbox is not null)
         {
-            request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"{sandbox}-{_backend.Port}");
+            request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"{sandbox}-{_backend.Port}");
         }
 
         return request;
@@ -56,16 +57,16 @@ public sealed class HeaderModeForwardingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(method, _backend.LastRequest.Method);
         Assert.Equal(target, _backend.LastRequest.RawTarget);
-        Assert.Equal("OpenSandbox-ingress", response.Headers.GetValues("Reverse-Proxy-Server-PowerBy").Single());
+        Assert.Equal(IngressHeaders.PoweredByValue, response.Headers.GetValues(IngressHeaders.PoweredBy).Single());
     }
 
     [Fact]
     public async Task Routing_and_access_headers_are_stripped_and_forwarding_headers_set()
     {
         var request = To(HttpMethod.Get, "/headers");
-        request.Headers.TryAddWithoutValidation("OPEN-SANDBOX-INGRESS", "other-1");
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Secure-Access", "secret-token");
-        request.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.7");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.LegacyIngress, "other-1");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.SecureAccess, "secret-token");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.ForwardedFor, "203.0.113.7");
         request.Headers.TryAddWithoutValidation("X-Custom", "kept");
         request.Headers.Host = "public.example.com";
 
@@ -73,14 +74,14 @@ public sealed class HeaderModeForwardingTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var seen = _backend.LastRequest;
-        Assert.Null(seen.Header("OpenSandbox-Ingress-To"));
-        Assert.Null(seen.Header("OPEN-SANDBOX-INGRESS"));
-        Assert.Null(seen.Header("OpenSandbox-Secure-Access"));
+        Assert.Null(seen.Header(IngressHeaders.IngressTo));
+        Assert.Null(seen.Header(IngressHeaders.LegacyIngress));
+        Assert.Null(seen.Header(IngressHeaders.SecureAccess));
         Assert.Equal($"127.0.0.1:{_backend.Port}", seen.Header("Host"));
-        Assert.Equal("203.0.113.7, 127.0.0.1", seen.Header("X-Forwarded-For"));
-        Assert.Equal("http", seen.Header("X-Forwarded-Proto"));
-        Assert.Equal("public.example.com", seen.Header("X-Forwarded-Host"));
-        Assert.Null(seen.Header("X-Forwarded-Prefix"));
+        Assert.Equal("203.0.113.7, 127.0.0.1", seen.Header(IngressHeaders.ForwardedFor));
+        Assert.Equal("http", seen.Header(IngressHeaders.ForwardedProto));
+        Assert.Equal("public.example.com", seen.Header(IngressHeaders.ForwardedHost));
+        Assert.Null(seen.Header(IngressHeaders.ForwardedPrefix));
         Assert.Equal("kept", seen.Header("X-Custom"));
     }
 
@@ -115,8 +116,8 @@ public sealed class HeaderModeForwardingTests : IAsyncLifetime
     public async Task The_newer_routing_header_wins_over_the_legacy_one_and_over_Host()
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/precedence");
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"http://my-box-{_backend.Port}.example.com");
-        request.Headers.TryAddWithoutValidation("OPEN-SANDBOX-INGRESS", "missing-1");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"http://my-box-{_backend.Port}.example.com");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.LegacyIngress, "missing-1");
         request.Headers.Host = "other-1.example.com";
 
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
@@ -186,7 +187,7 @@ public sealed class HeaderModeForwardingTests : IAsyncLifetime
     {
         var before = _backend.Requests.Count;
         var request = new HttpRequestMessage(HttpMethod.Get, "/");
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", routingKey);
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, routingKey);
 
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
 
@@ -202,7 +203,7 @@ public sealed class HeaderModeForwardingTests : IAsyncLifetime
         unused.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var closedPort = ((IPEndPoint)unused.LocalEndPoint!).Port;
         var request = new HttpRequestMessage(HttpMethod.Get, "/");
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"my-box-{closedPort}");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"my-box-{closedPort}");
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
@@ -215,14 +216,10 @@ public sealed class HeaderModeForwardingTests : IAsyncLifetime
     [Fact]
     public async Task Connect_is_405()
     {
-        using var tcp = new System.Net.Sockets.TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, _ingress.BaseAddress.Port, TestContext.Current.CancellationToken);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
-        var buffer = new byte[512];
-        var read = await stream.ReadAsync(buffer, TestContext.Current.CancellationToken);
+        var (_, head) = await RawHttp.SendAsync(_ingress.BaseAddress.Port,
+            "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"u8.ToArray(), RawHttp.DefaultDeadline);
 
-        Assert.StartsWith("HTTP/1.1 405", System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+        Assert.StartsWith("HTTP/1.1 405", head);
     }
 
     [Fact]

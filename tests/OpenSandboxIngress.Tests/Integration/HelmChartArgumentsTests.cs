@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
 
@@ -38,7 +39,7 @@ public sealed class HelmChartArgumentsTests
             : new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/hello");
         if (mode == "header")
         {
-            request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"chart-box-{backend.Port}");
+            request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"chart-box-{backend.Port}");
         }
 
         using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);

@@ -1,5 +1,6 @@
 using System.Text;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
@@ -73,7 +74,7 @@ public sealed class HostileRequestCorpusTests : IAsyncLifetime
         ];
         foreach (var route in routes)
         {
-            foreach (var header in new[] { "OpenSandbox-Ingress-To", "OPEN-SANDBOX-INGRESS", "opensandbox-ingress-to" })
+            foreach (var header in new[] { IngressHeaders.IngressTo, IngressHeaders.LegacyIngress, "opensandbox-ingress-to" })
             {
                 // Everything from the first '/', '.' or ':' is not part of the label: "alpha-A/../beta-B" names alpha.
                 yield return new Case($"{header}: {route}", false, Get("/", $"Host: x\r\n{header}: {route}\r\n"),

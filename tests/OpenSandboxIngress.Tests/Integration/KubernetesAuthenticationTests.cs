@@ -1,4 +1,5 @@
 using System.Net;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
 
@@ -33,7 +34,7 @@ public sealed class KubernetesAuthenticationTests : IAsyncLifetime
     {
         using var client = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ingress.Port}/");
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", routingKey);
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, routingKey);
         using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
         return response.StatusCode;
     }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Sandbox.Kubernetes;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
@@ -53,7 +54,7 @@ public sealed partial class KubernetesInputLimitTests : IAsyncLifetime
     private async Task<HttpStatusCode> StatusOfAsync(InProcessIngress ingress, string sandbox)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(ingress.BaseAddress, "/"));
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"{sandbox}-{_backend.Port}");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"{sandbox}-{_backend.Port}");
         using var response = await _client.SendAsync(request);
         return response.StatusCode;
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
 
@@ -44,7 +45,7 @@ public sealed class KubernetesMemoryMeasurement
         await Eventually.WaitAsync(async () =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ingress.Port}/");
-            request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", "last-1");
+            request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, "last-1");
             using var response = await client.SendAsync(request);
             return response.StatusCode;
         }, s => s == HttpStatusCode.BadGateway, TimeSpan.FromMinutes(2), "the sandbox after the burst");

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
 
@@ -37,14 +38,17 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         await _backend.DisposeAsync();
     }
 
+    /// <param name="metrics">Also open the metrics listener (<see cref="InProcessIngress.MetricsAddress"/>).</param>
     private async Task<InProcessIngress> StartIngressAsync(string? @namespace = null, ProviderType provider = ProviderType.BatchSandbox,
-        KubernetesApiEmulator? emulator = null)
+        KubernetesApiEmulator? emulator = null, bool metrics = false)
     {
         emulator ??= _emulator;
         var kubeconfig = Kubeconfig.Write(emulator.Server, emulator.RequiredToken, emulator.CertificateAuthorityBase64);
+        var metricsPort = metrics ? FreePort.Next() : (int?)null;
         var ingress = await InProcessIngress.StartAsync(configure: o => o with
         {
             Source = new SandboxSourceOptions { Provider = provider, KubeconfigPath = kubeconfig, Namespace = @namespace },
+            Listen = o.Listen with { MetricsPort = metricsPort },
         });
         _ingresses.Add(ingress);
         await Eventually.WaitAsync(() => StatusOkAsync(ingress), s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "cache sync");
@@ -60,7 +64,7 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
     private async Task<(HttpStatusCode Status, string? SeenHost, string Body)> GetAsync(InProcessIngress ingress, string sandbox)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(ingress.BaseAddress, "/k8s"));
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"{sandbox}-{_backend.Port}");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"{sandbox}-{_backend.Port}");
         using var response = await _client.SendAsync(request);
         var seenHost = response.Headers.TryGetValues("X-Seen-Host", out var values) ? values.Single() : null;
         return (response.StatusCode, seenHost, await response.Content.ReadAsStringAsync());
@@ -216,28 +220,41 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_30_second_outage_keeps_cached_routes_serving_and_recovery_catches_up_including_410()
+    public async Task An_api_outage_keeps_cached_routes_serving_and_recovery_catches_up_including_410()
     {
+        const string WatchRestarts = "opensandbox_ingress_watch_restarts_total";
         _emulator.Upsert("default", "cached", SandboxObjects.BatchSandbox());
         _emulator.Upsert("default", "doomed", SandboxObjects.BatchSandbox());
-        var ingress = await StartIngressAsync();
+        var ingress = await StartIngressAsync(metrics: true);
 
         await _emulator.RefuseConnectionsAsync();
+        var restartsBefore = await MetricsScrape.ValueAsync(ingress.MetricsAddress!, WatchRestarts);
         _emulator.Upsert("default", "born-in-outage", SandboxObjects.BatchSandbox());
         _emulator.Delete("default", "doomed");
         _emulator.Compact();
+        // Requests to the cached sandbox while the ingress fails to reach the API: two more restarts counted after the
+        // listener was gone mean at least one reconnect was refused; then 100 more requests, all of them during the outage.
         var failures = 0;
         var requests = 0;
+        var afterRefusedReconnect = 0;
         var outage = System.Diagnostics.Stopwatch.StartNew();
-        while (outage.Elapsed < TimeSpan.FromSeconds(30))
+        while (afterRefusedReconnect < 100)
         {
+            if (outage.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                throw new TimeoutException($"no refused reconnect counted in 20 s ({requests} requests sent)");
+            }
+
             requests++;
             if ((await GetAsync(ingress, "cached")).Status != HttpStatusCode.OK)
             {
                 failures++;
             }
 
-            await Task.Delay(50, TestContext.Current.CancellationToken);
+            if (afterRefusedReconnect > 0 || await MetricsScrape.ValueAsync(ingress.MetricsAddress!, WatchRestarts) >= restartsBefore + 2)
+            {
+                afterRefusedReconnect++;
+            }
         }
 
         await _emulator.ResumeAsync();

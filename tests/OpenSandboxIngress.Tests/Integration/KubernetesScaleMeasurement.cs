@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
 
@@ -30,7 +31,7 @@ public sealed class KubernetesScaleMeasurement
 
         using var client = new HttpClient();
         var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ingress.Port}/");
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", "sandbox-099999-1");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, "sandbox-099999-1");
         using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
 
         TestContext.Current.TestOutputHelper!.WriteLine(

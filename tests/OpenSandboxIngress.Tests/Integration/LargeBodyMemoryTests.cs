@@ -1,4 +1,5 @@
 using System.Net;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
@@ -22,7 +23,7 @@ public sealed class LargeBodyMemoryTests : IAsyncLifetime
         _sandbox = await BackendAndManifest.StartAsync("big");
         _ingress = await _sandbox.StartIngressAsync("--log-level", "warn");
         _client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_ingress.Port}"), Timeout = TimeSpan.FromMinutes(2) };
-        _client.DefaultRequestHeaders.TryAddWithoutValidation("OpenSandbox-Ingress-To", _sandbox.RoutingKey);
+        _client.DefaultRequestHeaders.TryAddWithoutValidation(IngressHeaders.IngressTo, _sandbox.RoutingKey);
         using var warmUp = await _client.GetAsync("/warm-up");
         Assert.Equal(HttpStatusCode.OK, warmUp.StatusCode);
     }

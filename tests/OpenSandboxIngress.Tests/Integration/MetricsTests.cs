@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text.RegularExpressions;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using Snapshooter.Xunit3;
 
@@ -39,7 +40,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
     private async Task<HttpStatusCode> SendAsync(string routingKey, bool http10 = false)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_ingress.BaseAddress, "/metrics"));
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", routingKey);
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, routingKey);
         if (http10)
         {
             request.Version = HttpVersion.Version10;
@@ -149,7 +150,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Equal(0, metrics["opensandbox_ingress_access_log_dropped_total{}"]);
         Assert.Single(metrics, m => m.Key.StartsWith("opensandbox_ingress_build_info{", StringComparison.Ordinal) && m.Value == 1);
         Assert.DoesNotContain(metrics.Keys, k => k.Contains("measured", StringComparison.Ordinal));
-        Assert.DoesNotContain(_backend.Requests, r => r.RawTarget == "/metrics" && r.Header("OpenSandbox-Ingress-To") is not null);
+        Assert.DoesNotContain(_backend.Requests, r => r.RawTarget == "/metrics" && r.Header(IngressHeaders.IngressTo) is not null);
         Assert.Equal(4, _backend.Requests.Count(r => r.RawTarget == "/metrics"));
     }
 
@@ -157,7 +158,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
     public async Task Open_websockets_are_counted()
     {
         using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("OpenSandbox-Ingress-To", $"measured-{_backend.Port}");
+        socket.Options.SetRequestHeader(IngressHeaders.IngressTo, $"measured-{_backend.Port}");
         await socket.ConnectAsync(new Uri($"ws://{_ingress.BaseAddress.Authority}/ws"), TestContext.Current.CancellationToken);
 
         Assert.Equal(1, (await ScrapeAsync())["opensandbox_ingress_websockets_active{}"]);

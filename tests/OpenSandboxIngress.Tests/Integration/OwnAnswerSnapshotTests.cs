@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using OpenSandbox.Ingress.Hosting;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
 using Snapshooter;
@@ -55,11 +56,11 @@ public sealed class OwnAnswerSnapshotTests
             ["400 no routing key"] = await AskAsync(port, Ask("GET / HTTP/1.1\r\nHost: \r\n")),
             ["400 no port"] = await AskAsync(port, Ask(Route("open"))),
             ["400 port 0"] = await AskAsync(port, Ask(Route("open-0"))),
-            ["400 two routing headers"] = await AskAsync(port, Ask(Route($"open-{live}") + $"OpenSandbox-Ingress-To: open-{live}\r\n")),
+            ["400 two routing headers"] = await AskAsync(port, Ask(Route($"open-{live}") + $"{IngressHeaders.IngressTo}: open-{live}\r\n")),
             ["400 malformed signed route"] = await AskAsync(port, Ask(Route("open-8080-zzz-1q234567a"))),
             ["401 no credential"] = await AskAsync(port, Ask(Route($"locked-{live}"))),
-            ["401 wrong token"] = await AskAsync(port, Ask(Route($"locked-{live}") + "OpenSandbox-Secure-Access: nope\r\n")),
-            ["401 two tokens"] = await AskAsync(port, Ask(Route($"locked-{live}") + "OpenSandbox-Secure-Access: a\r\nOpenSandbox-Secure-Access: b\r\n")),
+            ["401 wrong token"] = await AskAsync(port, Ask(Route($"locked-{live}") + $"{IngressHeaders.SecureAccess}: nope\r\n")),
+            ["401 two tokens"] = await AskAsync(port, Ask(Route($"locked-{live}") + $"{IngressHeaders.SecureAccess}: a\r\n{IngressHeaders.SecureAccess}: b\r\n")),
             ["404 unknown sandbox"] = await AskAsync(port, Ask(Route($"nobody-{live}"))),
             ["405 CONNECT"] = await AskAsync(port, Ask("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n")),
             ["502 in two namespaces"] = await AskAsync(port, Ask(Route($"twin-{live}"))),
@@ -93,19 +94,14 @@ public sealed class OwnAnswerSnapshotTests
         Snapshot.Match(stable, SnapshotNameExtension.Create(form));
     }
 
-    private static string Route(string key) => $"GET /x HTTP/1.1\r\nHost: h\r\nOpenSandbox-Ingress-To: {key}\r\n";
+    private static string Route(string key) => $"GET /x HTTP/1.1\r\nHost: h\r\n{IngressHeaders.IngressTo}: {key}\r\n";
 
     /// <returns>Status code, content type, Retry-After and body of the answer to one request on its own connection.</returns>
     private static async Task<string> AskAsync(int port, string head)
     {
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.Latin1.GetBytes(head + "Connection: close\r\n\r\n"), TestContext.Current.CancellationToken);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var received = new MemoryStream();
-        await stream.CopyToAsync(received, timeout.Token);
-        var text = Encoding.UTF8.GetString(received.ToArray());
+        using var connection = new RawHttp(port);
+        await connection.SendAsync(head + "Connection: close\r\n\r\n");
+        var text = Encoding.UTF8.GetString(await connection.ReadBytesUntilClosedAsync());
         var (responseHead, body) = (text[..text.IndexOf("\r\n\r\n", StringComparison.Ordinal)], text[(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
         var lines = responseHead.Split("\r\n");
         string? Header(string name) => lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))?[(name.Length + 1)..].Trim();

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -73,10 +74,10 @@ public sealed class RenewIntentTests : IAsyncLifetime
     private async Task<HttpStatusCode> SendAsync(InProcessIngress ingress, string sandbox, string path = "/work?x=1", bool skip = false)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(ingress.BaseAddress, path));
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"{sandbox}-{_backend.Port}");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"{sandbox}-{_backend.Port}");
         if (skip)
         {
-            request.Headers.TryAddWithoutValidation("OpenSandbox-Access-Renew", "skip");
+            request.Headers.TryAddWithoutValidation(IngressHeaders.AccessRenew, IngressHeaders.AccessRenewSkip);
         }
 
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
@@ -117,7 +118,7 @@ public sealed class RenewIntentTests : IAsyncLifetime
         await using var client = await redis.ConnectAsync();
         var db = client.GetDatabase();
         using var socket = new System.Net.WebSockets.ClientWebSocket();
-        socket.Options.SetRequestHeader("OpenSandbox-Ingress-To", $"terminal-{_backend.Port}");
+        socket.Options.SetRequestHeader(IngressHeaders.IngressTo, $"terminal-{_backend.Port}");
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{ingress.BaseAddress.Port}/ws"), TestContext.Current.CancellationToken);
         await WaitForLengthAsync(db, 1, "the intent of the upgrade request");
 
@@ -233,7 +234,10 @@ public sealed class RenewIntentTests : IAsyncLifetime
     {
         var redis = await StartRedisAsync();
         var logs = new CapturingLoggerProvider();
-        var ingress = await StartIngressAsync(Enabled(redis, minIntervalSeconds: 0), logs: logs, sandboxes: "steady");
+        // The publisher's clock, which limits failure lines to one per 5 s: it moves only when the test advances it.
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var ingress = await StartIngressAsync(Enabled(redis, minIntervalSeconds: 0), clock, logs, "steady");
+        var counters = ingress.Services.GetRequiredService<RenewIntentCounters>();
         await using (var client = await redis.ConnectAsync())
         {
             await SendAsync(ingress, "steady");
@@ -242,19 +246,30 @@ public sealed class RenewIntentTests : IAsyncLifetime
 
         await redis.StopAsync();
         var failures = 0;
-        var outage = System.Diagnostics.Stopwatch.StartNew();
-        while (outage.Elapsed < TimeSpan.FromSeconds(8))
+        List<(DateTimeOffset At, LogLevel Level, string Category, string Message)> Warnings() =>
+            logs.Entries.Where(e => e.Category.EndsWith(nameof(RedisRenewIntentPublisher), StringComparison.Ordinal) && e.Level >= LogLevel.Warning).ToList();
+        async Task<T> SendCounting<T>(Func<T> read)
         {
             if (await SendAsync(ingress, "steady") != HttpStatusCode.OK)
             {
                 failures++;
             }
+
+            return read();
         }
 
-        Assert.Equal(0, failures);
-        var warnings = logs.Entries.Where(e => e.Category.EndsWith(nameof(RedisRenewIntentPublisher), StringComparison.Ordinal) && e.Level >= LogLevel.Warning).ToList();
+        // Requests while the intents they cause fail (each after the Redis client's 2 s timeout), the clock standing still.
+        await Eventually.WaitAsync(() => SendCounting(() => counters.Failed), failed => failed >= 3, TimeSpan.FromSeconds(20),
+            "three intents failing while Redis is away");
+        var warnings = Warnings();
         Assert.NotEmpty(warnings);
-        Assert.True(warnings.Count <= 3, $"{warnings.Count} failure lines in 8 s");
+        Assert.True(warnings.Count <= 3, $"{warnings.Count} failure lines for {counters.Failed} failures within one 5 s interval");
+
+        // Once the interval has passed, the next failure is logged again.
+        clock.Advance(TimeSpan.FromSeconds(5));
+        await Eventually.WaitAsync(() => SendCounting(() => Warnings().Count), lines => lines > warnings.Count, TimeSpan.FromSeconds(20),
+            "a failure line after 5 s");
+        Assert.Equal(0, failures);
 
         await redis.StartAgainAsync();
         await using var after = await redis.ConnectAsync();
@@ -273,7 +288,7 @@ public sealed class RenewIntentTests : IAsyncLifetime
         await using var client = await redis.ConnectAsync();
 
         Assert.Equal(HttpStatusCode.OK, await SendAsync(ingress, "probe", skip: true));
-        Assert.Null(_backend.LastRequest.Header("OpenSandbox-Access-Renew"));
+        Assert.Null(_backend.LastRequest.Header(IngressHeaders.AccessRenew));
         await SendAsync(ingress, "marker");
 
         // The queue is FIFO: once the later intent is in Redis, the earlier request would be too.

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
@@ -12,15 +13,13 @@ namespace OpenSandbox.Ingress.Tests.Integration;
 /// </summary>
 public sealed class ScriptedSandboxForwardingTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
-
     private static Task<InProcessIngress> StartIngressAsync(ScriptedBackend backend, TimeSpan? clientIdle = null) =>
         InProcessIngress.StartAsync(
             configure: options => clientIdle is { } idle ? options with { Listen = options.Listen with { ClientIdleTimeout = idle } } : options,
             manifests: new Dictionary<string, string> { ["box.yaml"] = Manifests.BatchSandbox("box") });
 
     private static string Get(int backendPort, string path, string extraHeaders = "") =>
-        $"GET {path} HTTP/1.1\r\nHost: ingress.test\r\nOpenSandbox-Ingress-To: box-{backendPort}\r\n{extraHeaders}\r\n";
+        $"GET {path} HTTP/1.1\r\nHost: ingress.test\r\n{IngressHeaders.IngressTo}: box-{backendPort}\r\n{extraHeaders}\r\n";
 
     private static string Ok(string body, string extraHeaders = "") =>
         $"HTTP/1.1 200 OK\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n{extraHeaders}\r\n{body}";
@@ -41,11 +40,11 @@ public sealed class ScriptedSandboxForwardingTests
         });
         var key = routingKey.Replace("{port}", backend.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
-        using var fast = new RawClient(ingress.BaseAddress.Port);
-        await fast.SendAsync($"GET /x HTTP/1.1\r\nHost: h\r\nOpenSandbox-Ingress-To: {key}\r\n\r\n");
+        using var fast = new RawHttp(ingress.BaseAddress.Port);
+        await fast.SendAsync($"GET /x HTTP/1.1\r\nHost: h\r\n{IngressHeaders.IngressTo}: {key}\r\n\r\n");
         var fastAnswer = await fast.ReadResponseAsync();
-        using var full = new RawClient(ingress.BaseAddress.Port);
-        await full.SendAsync($"GET /x HTTP/1.0\r\nHost: h\r\nOpenSandbox-Ingress-To: {key}\r\n\r\n");
+        using var full = new RawHttp(ingress.BaseAddress.Port);
+        await full.SendAsync($"GET /x HTTP/1.0\r\nHost: h\r\n{IngressHeaders.IngressTo}: {key}\r\n\r\n");
         var fullAnswer = await full.ReadUntilClosedAsync();
 
         Assert.StartsWith($"HTTP/1.1 {status} ", fastAnswer.Head);
@@ -67,7 +66,7 @@ public sealed class ScriptedSandboxForwardingTests
     {
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("pong")));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         for (var i = 0; i < 20; i++)
         {
@@ -75,7 +74,7 @@ public sealed class ScriptedSandboxForwardingTests
             var response = await client.ReadResponseAsync();
             Assert.StartsWith("HTTP/1.1 200 OK\r\n", response.Head);
             Assert.Equal("pong", response.Body);
-            Assert.Contains("Reverse-Proxy-Server-PowerBy: OpenSandbox-ingress\r\n", response.Head);
+            Assert.Contains($"{IngressHeaders.PoweredBy}: {IngressHeaders.PoweredByValue}\r\n", response.Head);
         }
 
         Assert.Equal(20, backend.Requests.Count);
@@ -87,10 +86,11 @@ public sealed class ScriptedSandboxForwardingTests
     {
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("ok")));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
-        await client.SendAsync($"POST /submit?x=1 HTTP/1.1\r\nHost: public.example\r\nOpenSandbox-Ingress-To: box-{backend.Port}\r\n"
-            + "OpenSandbox-Secure-Access: t\r\nOpenSandbox-Access-Renew: skip\r\nX-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n"
+        await client.SendAsync($"POST /submit?x=1 HTTP/1.1\r\nHost: public.example\r\n{IngressHeaders.IngressTo}: box-{backend.Port}\r\n"
+            + $"{IngressHeaders.SecureAccess}: t\r\n{IngressHeaders.AccessRenew}: {IngressHeaders.AccessRenewSkip}\r\n"
+            + $"{IngressHeaders.ForwardedFor}: 203.0.113.9\r\n{IngressHeaders.ForwardedProto}: https\r\n"
             + "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\nX-Custom: kept\r\nContent-Length: 5\r\n\r\nhello");
         Assert.Equal("ok", (await client.ReadResponseAsync()).Body);
 
@@ -101,12 +101,12 @@ public sealed class ScriptedSandboxForwardingTests
         Assert.Contains($"Host: 127.0.0.1:{backend.Port}", headers);
         Assert.Contains("X-Custom: kept", headers);
         Assert.Contains("Content-Length: 5", headers);
-        Assert.Contains("X-Forwarded-For: 203.0.113.9, 127.0.0.1", headers);
-        Assert.Contains("X-Forwarded-Proto: http", headers);
-        Assert.Contains("X-Forwarded-Host: public.example", headers);
+        Assert.Contains($"{IngressHeaders.ForwardedFor}: 203.0.113.9, 127.0.0.1", headers);
+        Assert.Contains($"{IngressHeaders.ForwardedProto}: http", headers);
+        Assert.Contains($"{IngressHeaders.ForwardedHost}: public.example", headers);
         Assert.DoesNotContain(headers, h => h.StartsWith("OpenSandbox-", StringComparison.OrdinalIgnoreCase)
             || h.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) || h.StartsWith("Keep-Alive:", StringComparison.OrdinalIgnoreCase)
-            || h == "X-Forwarded-Proto: https");
+            || h == $"{IngressHeaders.ForwardedProto}: https");
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class ScriptedSandboxForwardingTests
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(
             Ok("ok", "Connection: X-Reply-Hop\r\nX-Reply-Hop: 1\r\nX-Reply-Kept: 1\r\n")));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         // Kestrel reduces a Connection value holding keep-alive, close or upgrade to that one token (README, Behaviour
         // decisions), so the fields here are named alone.
@@ -135,13 +135,14 @@ public sealed class ScriptedSandboxForwardingTests
     {
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("ok")));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
-        await client.SendAsync(Get(backend.Port, "/", "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\n"));
+        await client.SendAsync(Get(backend.Port, "/", $"{IngressHeaders.ForwardedFor}: 10.0.0.1\r\n{IngressHeaders.ForwardedFor}: 10.0.0.2\r\n"));
         Assert.Equal("ok", (await client.ReadResponseAsync()).Body);
 
         var forwarded = backend.Requests.Single().Split("\r\n\r\n")[0].Split("\r\n");
-        Assert.Equal("X-Forwarded-For: 10.0.0.1, 10.0.0.2, 127.0.0.1", Assert.Single(forwarded, h => h.StartsWith("X-Forwarded-For:", StringComparison.Ordinal)));
+        Assert.Equal($"{IngressHeaders.ForwardedFor}: 10.0.0.1, 10.0.0.2, 127.0.0.1",
+            Assert.Single(forwarded, h => h.StartsWith(IngressHeaders.ForwardedFor + ":", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -150,7 +151,7 @@ public sealed class ScriptedSandboxForwardingTests
         // Closes after every answer without announcing it: the pooled connection is dead when the next request comes.
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("once"), closeAfter: true));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         for (var i = 0; i < 5; i++)
         {
@@ -171,7 +172,7 @@ public sealed class ScriptedSandboxForwardingTests
             "0\r\nX-Trailer: t\r\n\r\n",
         ]));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         for (var i = 0; i < 2; i++)
         {
@@ -191,7 +192,7 @@ public sealed class ScriptedSandboxForwardingTests
         await using var backend = new ScriptedBackend(request => new ScriptedBackend.Reply(
             ["HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nfirst ", "second"], CloseAfter: true));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         for (var i = 0; i < 2; i++)
         {
@@ -212,7 +213,7 @@ public sealed class ScriptedSandboxForwardingTests
         await using var backend = new ScriptedBackend(request => new ScriptedBackend.Reply(
             inOneWrite ? [Hints + Ok("final")] : [Hints, Ok("final")]));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         await client.SendAsync(Get(backend.Port, "/"));
         var final = await client.ReadResponseAsync();
@@ -230,7 +231,7 @@ public sealed class ScriptedSandboxForwardingTests
             ? "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
             : Ok("after")));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         await client.SendAsync(Get(backend.Port, "/").Replace("GET", "HEAD", StringComparison.Ordinal));
         var head = await client.ReadResponseAsync(bodyless: true);
@@ -250,7 +251,7 @@ public sealed class ScriptedSandboxForwardingTests
     {
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(reply));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         await client.SendAsync(Get(backend.Port, "/"));
         var response = await client.ReadResponseAsync();
@@ -265,7 +266,7 @@ public sealed class ScriptedSandboxForwardingTests
         // RFC 9112 §2.2 lets a recipient read a lone LF as a line end; the client must never see one.
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of("HTTP/1.1 200 OK\r\nX-Split: a\nX-Next: b\r\nContent-Length: 2\r\n\r\nok"));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         await client.SendAsync(Get(backend.Port, "/"));
         var response = await client.ReadResponseAsync();
@@ -284,7 +285,7 @@ public sealed class ScriptedSandboxForwardingTests
             ? Ok("x", $"X-Huge: {new string('h', 70 * 1024)}\r\n")
             : Ok("big", $"Set-Cookie: a={cookie}\r\n")));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         await client.SendAsync(Get(backend.Port, "/large"));
         var large = await client.ReadResponseAsync();
@@ -306,7 +307,7 @@ public sealed class ScriptedSandboxForwardingTests
             manifests: new Dictionary<string, string> { ["box.yaml"] = Manifests.BatchSandbox("box") });
         using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         await client.SendAsync(Get(backend.Port, "/slow"));
         var slow = await client.ReadResponseAsync();
@@ -324,7 +325,7 @@ public sealed class ScriptedSandboxForwardingTests
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(
             "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b", closeAfter: true));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         await client.SendAsync(Get(backend.Port, "/"));
 
@@ -338,7 +339,7 @@ public sealed class ScriptedSandboxForwardingTests
     {
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok(request.Split(' ')[1])));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         await client.SendAsync(Get(backend.Port, "/first") + Get(backend.Port, "/second") + Get(backend.Port, "/third"));
 
@@ -352,12 +353,12 @@ public sealed class ScriptedSandboxForwardingTests
     {
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok(request.Split(' ')[1])));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         await client.SendAsync(Get(backend.Port, "/plain"));
         Assert.Equal("/plain", (await client.ReadResponseAsync()).Body);
 
-        await client.SendAsync($"POST /upload HTTP/1.1\r\nHost: h\r\nOpenSandbox-Ingress-To: box-{backend.Port}\r\n"
+        await client.SendAsync($"POST /upload HTTP/1.1\r\nHost: h\r\n{IngressHeaders.IngressTo}: box-{backend.Port}\r\n"
             + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
         var upload = await client.ReadResponseAsync();
         await client.SendAsync(Get(backend.Port, "/after"));
@@ -376,7 +377,7 @@ public sealed class ScriptedSandboxForwardingTests
     {
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok(request.Split(' ')[1])));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
         var big = string.Concat(Enumerable.Range(0, 700).Select(i => (char)('a' + (i % 26)) + "bcdefghi"));
 
         await client.SendAsync(Get(backend.Port, "/big", $"X-Big: {big}\r\n"));
@@ -395,7 +396,7 @@ public sealed class ScriptedSandboxForwardingTests
     {
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("bye")));
         await using var ingress = await StartIngressAsync(backend);
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         await client.SendAsync(Get(backend.Port, "/", "Connection: close\r\n"));
         var received = await client.ReadUntilClosedAsync();
@@ -410,7 +411,7 @@ public sealed class ScriptedSandboxForwardingTests
     {
         await using var backend = new ScriptedBackend(request => ScriptedBackend.Reply.Of(Ok("ok")));
         await using var ingress = await StartIngressAsync(backend, clientIdle: TimeSpan.FromSeconds(1));
-        using var client = new RawClient(ingress.BaseAddress.Port);
+        using var client = new RawHttp(ingress.BaseAddress.Port);
 
         await client.SendAsync(Get(backend.Port, "/"));
         Assert.Equal("ok", (await client.ReadResponseAsync()).Body);
@@ -434,109 +435,6 @@ public sealed class ScriptedSandboxForwardingTests
 
             data.Append(body, lineEnd + 2, size);
             at = lineEnd + 2 + size + 2;
-        }
-    }
-
-    /// <summary>A client connection that sends raw bytes and reads responses with their framing.</summary>
-    private sealed class RawClient : IDisposable
-    {
-        private readonly TcpClient _tcp = new();
-        private readonly List<byte> _pending = [];
-        private readonly NetworkStream _stream;
-
-        public RawClient(int port)
-        {
-            _tcp.Connect(IPAddress.Loopback, port);
-            _stream = _tcp.GetStream();
-        }
-
-        public async Task SendAsync(string text)
-        {
-            using var timeout = new CancellationTokenSource(Deadline);
-            await _stream.WriteAsync(Encoding.Latin1.GetBytes(text), timeout.Token);
-        }
-
-        /// <param name="bodyless">The response to a HEAD request: a head, whatever its length says.</param>
-        public async Task<(string Head, string Body, string Trailers)> ReadResponseAsync(bool bodyless = false)
-        {
-            var headEnd = await FillUntilAsync(text => text.IndexOf("\r\n\r\n", StringComparison.Ordinal) is var at and >= 0 ? at + 4 : -1);
-            var head = Take(headEnd);
-            if (bodyless)
-            {
-                return (head, "", "");
-            }
-
-            var length = head.Split("\r\n").FirstOrDefault(line => line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
-            if (length is not null)
-            {
-                var count = int.Parse(length["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
-                await FillUntilAsync(text => text.Length >= count ? count : -1);
-                return (head, Take(count), "");
-            }
-
-            // Chunked: read chunk by chunk, then the trailer section.
-            var body = new StringBuilder();
-            while (true)
-            {
-                var sizeLine = Take(await FillUntilAsync(text => text.IndexOf("\r\n", StringComparison.Ordinal) is var at and >= 0 ? at + 2 : -1));
-                var size = Convert.ToInt32(sizeLine.Split(';')[0].Trim(), 16);
-                if (size == 0)
-                {
-                    var trailers = Take(await FillUntilAsync(text =>
-                        text.StartsWith("\r\n", StringComparison.Ordinal) ? 2 : text.IndexOf("\r\n\r\n", StringComparison.Ordinal) is var at and >= 0 ? at + 4 : -1));
-                    return (head, body.ToString(), trailers);
-                }
-
-                await FillUntilAsync(text => text.Length >= size + 2 ? size + 2 : -1);
-                body.Append(Take(size + 2)[..size]);
-            }
-        }
-
-        /// <returns>Everything received until the server closed (or reset) the connection.</returns>
-        public async Task<string> ReadUntilClosedAsync()
-        {
-            using var timeout = new CancellationTokenSource(Deadline);
-            var buffer = new byte[8192];
-            try
-            {
-                while (await _stream.ReadAsync(buffer, timeout.Token) is var read and > 0)
-                {
-                    _pending.AddRange(buffer.AsSpan(0, read));
-                }
-            }
-            catch (IOException)
-            {
-                // Reset instead of closed: the same for the client.
-            }
-
-            return Take(_pending.Count);
-        }
-
-        public void Dispose() => _tcp.Dispose();
-
-        private async Task<int> FillUntilAsync(Func<string, int> complete)
-        {
-            using var timeout = new CancellationTokenSource(Deadline);
-            var buffer = new byte[8192];
-            while (complete(Encoding.Latin1.GetString(_pending.ToArray())) is var at && at < 0)
-            {
-                var read = await _stream.ReadAsync(buffer, timeout.Token);
-                if (read == 0)
-                {
-                    throw new IOException("closed before a complete response: " + Encoding.Latin1.GetString(_pending.ToArray()));
-                }
-
-                _pending.AddRange(buffer.AsSpan(0, read));
-            }
-
-            return complete(Encoding.Latin1.GetString(_pending.ToArray()));
-        }
-
-        private string Take(int count)
-        {
-            var text = Encoding.Latin1.GetString(_pending.GetRange(0, count).ToArray());
-            _pending.RemoveRange(0, count);
-            return text;
         }
     }
 }

@@ -1,5 +1,9 @@
+using System.Globalization;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Security;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
@@ -15,6 +19,8 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
     private const string Keys = "a=dGVzdC1zZWNyZXQtYnl0ZXM=";
     private static readonly byte[] Secret = Convert.FromBase64String("dGVzdC1zZWNyZXQtYnl0ZXM=");
 
+    /// <summary>The ingresses' clock: signed routes expire against it, not against the machine's.</summary>
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-12-01T10:00:00Z", CultureInfo.InvariantCulture));
     private TestBackend _backend = null!;
     private InProcessIngress _header = null!;
     private InProcessIngress _uri = null!;
@@ -30,9 +36,11 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
             ["open.yaml"] = Manifests.BatchSandbox("open"),
         };
         Assert.True(SecureAccessKeys.TryParse(Keys, out var keys, out _));
-        _header = await InProcessIngress.StartAsync(RoutingMode.Header, o => o with { Routing = o.Routing with { SecureAccessKeys = keys! } }, manifests);
-        _uri = await InProcessIngress.StartAsync(RoutingMode.Uri, o => o with { Routing = o.Routing with { SecureAccessKeys = keys! } }, manifests);
-        _noKeys = await InProcessIngress.StartAsync(RoutingMode.Header, manifests: manifests);
+        _header = await InProcessIngress.StartAsync(RoutingMode.Header, o => o with { Routing = o.Routing with { SecureAccessKeys = keys! } }, manifests,
+            UseFakeClock);
+        _uri = await InProcessIngress.StartAsync(RoutingMode.Uri, o => o with { Routing = o.Routing with { SecureAccessKeys = keys! } }, manifests,
+            UseFakeClock);
+        _noKeys = await InProcessIngress.StartAsync(RoutingMode.Header, manifests: manifests, overrideServices: UseFakeClock);
     }
 
     public async ValueTask DisposeAsync()
@@ -46,8 +54,10 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
 
     private int Port => _backend.Port;
 
-    private static string ExpiresIn(int seconds) =>
-        Base36.Format((ulong)(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + seconds));
+    private void UseFakeClock(IServiceCollection services) => services.AddSingleton<TimeProvider>(_time);
+
+    private string ExpiresIn(int seconds) =>
+        Base36.Format((ulong)(_time.GetUtcNow().ToUnixTimeSeconds() + seconds));
 
     private string Sign(string expires, string id = "locked", char keyId = 'a') =>
         RouteSigner.Digest8(Secret, id, Port, expires) + keyId;
@@ -56,10 +66,10 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
         string path = "/signed")
     {
         var request = new HttpRequestMessage(HttpMethod.Get, VerbatimUri.Create(ingress.BaseAddress, path));
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", routingKey);
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, routingKey);
         if (accessHeader is not null)
         {
-            request.Headers.TryAddWithoutValidation("OpenSandbox-Secure-Access", accessHeader);
+            request.Headers.TryAddWithoutValidation(IngressHeaders.SecureAccess, accessHeader);
         }
 
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
@@ -79,7 +89,7 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
         var request = new HttpRequestMessage(HttpMethod.Get, VerbatimUri.Create(_uri.BaseAddress, path));
         if (accessHeader is not null)
         {
-            request.Headers.TryAddWithoutValidation("OpenSandbox-Secure-Access", accessHeader);
+            request.Headers.TryAddWithoutValidation(IngressHeaders.SecureAccess, accessHeader);
         }
 
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
@@ -128,7 +138,7 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, await ViaUriAsync(prefix + "/app/index.html?x=1"));
         Assert.Equal("/app/index.html?x=1", _backend.LastRequest.RawTarget);
-        Assert.Equal(prefix, _backend.LastRequest.Header("X-Forwarded-Prefix"));
+        Assert.Equal(prefix, _backend.LastRequest.Header(IngressHeaders.ForwardedPrefix));
     }
 
     [Fact]
@@ -137,6 +147,18 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
         var expires = ExpiresIn(-1);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await ViaHeaderAsync(_header, $"locked-{Port}-{expires}-{Sign(expires)}")).Status);
+    }
+
+    [Fact]
+    public async Task A_route_valid_now_is_401_once_the_clock_passes_its_expiry()
+    {
+        var expires = ExpiresIn(60);
+        var route = $"locked-{Port}-{expires}-{Sign(expires)}";
+        Assert.Equal(HttpStatusCode.OK, (await ViaHeaderAsync(_header, route)).Status);
+
+        _time.Advance(TimeSpan.FromSeconds(61));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await ViaHeaderAsync(_header, route)).Status);
     }
 
     [Fact]
@@ -195,7 +217,7 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
         var (status, _) = await ViaHeaderAsync(_header, $"locked-{Port}-zz-00000000a", accessHeader: Token);
 
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Null(_backend.LastRequest.Header("OpenSandbox-Secure-Access"));
+        Assert.Null(_backend.LastRequest.Header(IngressHeaders.SecureAccess));
     }
 
     [Fact]
@@ -235,6 +257,6 @@ public sealed class SecureAccessEndToEndTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, await ViaUriAsync($"/open/{Port}/{expires}/{signature}/rest"));
         Assert.Equal($"/{expires}/{signature}/rest", _backend.LastRequest.RawTarget);
-        Assert.Equal($"/open/{Port}", _backend.LastRequest.Header("X-Forwarded-Prefix"));
+        Assert.Equal($"/open/{Port}", _backend.LastRequest.Header(IngressHeaders.ForwardedPrefix));
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
@@ -43,7 +44,7 @@ public sealed class UriModeForwardingTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(expected, _backend.LastRequest.RawTarget);
-        Assert.Equal($"/sb/{_backend.Port}", _backend.LastRequest.Header("X-Forwarded-Prefix"));
+        Assert.Equal($"/sb/{_backend.Port}", _backend.LastRequest.Header(IngressHeaders.ForwardedPrefix));
     }
 
     [Fact]
@@ -55,7 +56,7 @@ public sealed class UriModeForwardingTests : IAsyncLifetime
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("nobody-1.example.com", _backend.LastRequest.Header("X-Forwarded-Host"));
+        Assert.Equal("nobody-1.example.com", _backend.LastRequest.Header(IngressHeaders.ForwardedHost));
     }
 
     [Theory]

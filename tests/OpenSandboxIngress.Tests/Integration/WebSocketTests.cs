@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
@@ -29,7 +30,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     private ClientWebSocket NewClient()
     {
         var client = new ClientWebSocket();
-        client.Options.SetRequestHeader("OpenSandbox-Ingress-To", $"ws-box-{_backend.Port}");
+        client.Options.SetRequestHeader(IngressHeaders.IngressTo, $"ws-box-{_backend.Port}");
         return client;
     }
 
@@ -63,7 +64,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         await client.ConnectAsync(WsUri(_ingress.BaseAddress, "/ws"), TestContext.Current.CancellationToken);
 
         Assert.Equal("cookie=session=s1;custom=abc;xff=127.0.0.1", await RoundTripTextAsync(client, "headers"));
-        Assert.Null(_backend.LastRequest.Header("OpenSandbox-Ingress-To"));
+        Assert.Null(_backend.LastRequest.Header(IngressHeaders.IngressTo));
     }
 
     [Fact]
@@ -83,20 +84,14 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task Connection_keep_alive_Upgrade_is_accepted()
     {
-        using var tcp = new System.Net.Sockets.TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, _ingress.BaseAddress.Port, TestContext.Current.CancellationToken);
-        var stream = tcp.GetStream();
         var handshake = "GET /ws HTTP/1.1\r\n" +
                         $"Host: ws-box-{_backend.Port}.example.com\r\n" +
                         "Connection: keep-alive, Upgrade\r\n" +
                         "Upgrade: websocket\r\n" +
                         "Sec-WebSocket-Version: 13\r\n" +
                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(handshake), TestContext.Current.CancellationToken);
-        var buffer = new byte[1024];
-        var read = await stream.ReadAsync(buffer, TestContext.Current.CancellationToken);
+        var (_, head) = await RawHttp.SendAsync(_ingress.BaseAddress.Port, Encoding.ASCII.GetBytes(handshake), RawHttp.DefaultDeadline);
 
-        var head = Encoding.ASCII.GetString(buffer, 0, read);
         Assert.StartsWith("HTTP/1.1 101", head);
         Assert.Contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", head);
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Primitives;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Security;
 
@@ -18,7 +19,7 @@ public sealed class TokenCompareTimingTests
     public void A_wrong_first_byte_is_not_rejected_faster_than_a_wrong_last_byte()
     {
         var token = new string('t', 64);
-        var guard = new AccessGuard(SecureAccessKeys.None, TimeProvider.System);
+        var guard = new AccessGuard(SecureAccessKeys.None, new FakeTimeProvider());
         var route = new SandboxRoute("sb", 80, "/");
         var wrongFirst = new HeaderDictionary { [IngressHeaders.SecureAccess] = "x" + token[1..] };
         var wrongLast = new HeaderDictionary { [IngressHeaders.SecureAccess] = token[..^1] + "x" };
