@@ -190,13 +190,7 @@ internal static class IngressHost
     }
 
     /// <summary>The access log is written at <c>info</c> and below, like every other information line.</summary>
-    private static void AddAccessLog(IServiceCollection services, LogLevel level)
-    {
-        if (level <= LogLevel.Information)
-        {
-            services.AddSingleton(_ => new AccessLog());
-        }
-    }
+    private static void AddAccessLog(IServiceCollection services, LogLevel level) => services.AddIngressAccessLog(level);
 
     private static void AddRenewIntents(IServiceCollection services, RenewIntentOptions options)
     {
@@ -242,12 +236,7 @@ internal static class IngressHost
         logging.AddFilter("System.Net.Http", LogLevel.Warning);
         // YARP reports forwarding failures with stack traces; the request handler logs them in one line instead.
         logging.AddFilter("Yarp", LogLevel.Error);
-        logging.AddJsonConsole(console =>
-        {
-            console.IncludeScopes = false;
-            console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-            console.JsonWriterOptions = new JsonWriterOptions { Indented = false };
-        });
+        // Every line, the framework's included, through one bounded writer that never blocks (SPEC §10).
+        logging.AddIngressLog();
     }
 }

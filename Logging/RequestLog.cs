@@ -4,8 +4,8 @@ using OpenSandbox.Ingress.Metrics;
 namespace OpenSandbox.Ingress.Logging;
 
 /// <summary>
-/// What every finished request leaves behind: its count and duration in the metrics and, at <c>info</c>
-/// (<paramref name="accessLog"/> is null above), an access-log line.
+/// What every finished request leaves behind: its count and duration in the metrics and, at <c>info</c> and below,
+/// an access-log line (the access log decides; it only queues the entry).
 /// </summary>
 internal sealed class RequestLog(IngressMetrics metrics, AccessLog? accessLog, TimeProvider time)
 {

@@ -40,7 +40,7 @@ internal sealed class IngressMetrics : IDisposable
     private long _watchRestarts;
     private long _relists;
 
-    /// <param name="accessLog">Null when the log level is above <c>info</c> and no access log is written.</param>
+    /// <param name="accessLog">Gives the count of log lines the shared writer dropped (the access log always exists).</param>
     public IngressMetrics(RoutingMode mode, SandboxDirectory directory, RenewIntentCounters renewIntents, AccessLog? accessLog)
     {
         _mode = new("mode", mode == RoutingMode.Uri ? "uri" : "header");
@@ -80,8 +80,8 @@ internal sealed class IngressMetrics : IDisposable
             new(renewIntents.Dropped, new KeyValuePair<string, object?>("outcome", "dropped")),
             new(renewIntents.Failed, new KeyValuePair<string, object?>("outcome", "failed")),
         }, description: "Renew intents by outcome.");
-        _meter.CreateObservableCounter("opensandbox_ingress_access_log_dropped", () => accessLog?.Dropped ?? 0,
-            description: "Access log lines dropped because stdout could not keep up.");
+        _meter.CreateObservableCounter("opensandbox_ingress_log_lines_dropped", () => accessLog?.LinesDropped ?? 0,
+            description: "Log lines of any kind (access lines included) dropped because stdout did not keep up with the log budget.");
         _meter.CreateObservableGauge("opensandbox_ingress_build_info", () => new Measurement<int>(1,
             new KeyValuePair<string, object?>("version", BuildInfo.Version),
             new KeyValuePair<string, object?>("git_commit", BuildInfo.GitCommit),
