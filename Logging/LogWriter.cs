@@ -9,8 +9,8 @@ namespace OpenSandbox.Ingress.Logging;
 /// formatted to UTF-8, and access-log entries, formatted here. Producers never wait: an item is charged its size against a
 /// budget in bytes (<see cref="LogLimits.BudgetBytes"/>), and one that does not fit is dropped and counted, so memory stays
 /// bounded and requests go on whatever stdout does. One dedicated thread takes items off an unbounded channel (the budget,
-/// not the channel, bounds it) and writes them in batches of up to 64 KiB, one write each; when that write blocks on a
-/// stalled pipe, only this thread waits. Once a write goes through again, the next batch starts with a line saying how
+/// not the channel, bounds it; the channel's own slots, under 100 bytes an item, come on top) and writes them in batches
+/// of up to 64 KiB, one write each; when that write blocks on a stalled pipe, only this thread waits. Once a write goes through again, the next batch starts with a line saying how
 /// many lines were dropped.
 /// At shutdown (<see cref="DisposeAsync"/>, when the container is disposed after the server has drained, so the lines of the
 /// drain are written) the writer gets a short deadline to flush and is then left behind: a stalled stdout never holds up the exit.
