@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -72,9 +71,8 @@ internal static class IngressHost
 
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamClient>().AddSingleton<ForwardingTransformer>().AddSingleton<ForwardingStage>().AddSingleton<ProxyPipeline>();
-        services.AddSingleton(sp => new RequestLog(sp.GetRequiredService<IngressMetrics>(), sp.GetService<AccessLog>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<RequestLog>().AddIngressAccessLog(options.Logging.Level);
         AddMetrics(services, options);
-        AddAccessLog(services, options.Logging.Level);
         AddShutdown(services, options.Shutdown);
         services.AddSingleton<StatusProbe>();
         overrideServices?.Invoke(services);
@@ -193,8 +191,7 @@ internal static class IngressHost
     /// <summary>The meter always exists (the handler records into it); an exporter only with a metrics port.</summary>
     private static void AddMetrics(IServiceCollection services, IngressOptions options)
     {
-        services.AddSingleton(sp => new IngressMetrics(options.Routing.Mode, sp.GetRequiredService<SandboxDirectory>(),
-            sp.GetRequiredService<RenewIntentCounters>(), sp.GetService<AccessLog>()));
+        services.AddSingleton<IngressMetrics>();
         if (options.Listen.MetricsPort is not null)
         {
             services.AddOpenTelemetry()
@@ -209,15 +206,6 @@ internal static class IngressHost
         services.AddSingleton<DrainState>().AddSingleton<WebSocketDrain>().AddSingleton<ShutdownSequence>();
         services.AddHostedService(sp => sp.GetRequiredService<ShutdownSequence>());
         services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Budget);
-    }
-
-    /// <summary>The access log is written at <c>info</c> and below, like every other information line.</summary>
-    private static void AddAccessLog(IServiceCollection services, LogLevel level)
-    {
-        if (level <= LogLevel.Information)
-        {
-            services.AddSingleton(_ => new AccessLog());
-        }
     }
 
     /// <summary>Renew intents (SPEC §9): the counters always (metrics read them); the publisher and its stage when enabled.</summary>
@@ -264,12 +252,7 @@ internal static class IngressHost
         logging.AddFilter("System.Net.Http", LogLevel.Warning);
         // YARP reports forwarding failures with stack traces; the request handler logs them in one line instead.
         logging.AddFilter("Yarp", LogLevel.Error);
-        logging.AddJsonConsole(console =>
-        {
-            console.IncludeScopes = false;
-            console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-            console.JsonWriterOptions = new JsonWriterOptions { Indented = false };
-        });
+        // Every line, the framework's included, through one bounded writer that never blocks (SPEC §10).
+        logging.AddIngressLog();
     }
 }

@@ -41,10 +41,10 @@ internal sealed class IngressMetrics : IDisposable
     private long _watchRestarts;
     private long _relists;
 
-    /// <param name="accessLog">Null when the log level is above <c>info</c> and no access log is written.</param>
-    public IngressMetrics(RoutingMode mode, SandboxDirectory directory, RenewIntentCounters renewIntents, AccessLog? accessLog)
+    /// <param name="log">The one log writer, whose dropped lines are counted here.</param>
+    public IngressMetrics(RoutingOptions routing, SandboxDirectory directory, RenewIntentCounters renewIntents, LogWriter log)
     {
-        _mode = new("mode", mode == RoutingMode.Uri ? "uri" : "header");
+        _mode = new("mode", routing.Mode == RoutingMode.Uri ? "uri" : "header");
         _statusClassTags = Array.ConvertAll(StatusClasses, statusClass => new KeyValuePair<string, object?>("status_class", statusClass));
         _meter.CreateObservableCounter("opensandbox_ingress_requests", RequestCounts, description: "Requests handled, by routing mode and status class.");
         _duration = _meter.CreateHistogram<double>("opensandbox_ingress_request_duration", unit: "s",
@@ -83,8 +83,8 @@ internal sealed class IngressMetrics : IDisposable
             new(renewIntents.Dropped, new KeyValuePair<string, object?>("outcome", "dropped")),
             new(renewIntents.Failed, new KeyValuePair<string, object?>("outcome", "failed")),
         }, description: "Renew intents by outcome.");
-        _meter.CreateObservableCounter("opensandbox_ingress_access_log_dropped", () => accessLog?.Dropped ?? 0,
-            description: "Access log lines dropped because stdout could not keep up.");
+        _meter.CreateObservableCounter("opensandbox_ingress_log_lines_dropped", () => log.Dropped,
+            description: "Log lines of any kind (access lines included) dropped because stdout did not keep up with the log budget.");
         _meter.CreateObservableGauge("opensandbox_ingress_build_info", () => new Measurement<int>(1,
             new KeyValuePair<string, object?>("version", BuildInfo.Version),
             new KeyValuePair<string, object?>("git_commit", BuildInfo.GitCommit),

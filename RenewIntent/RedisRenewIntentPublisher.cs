@@ -12,12 +12,15 @@ namespace OpenSandbox.Ingress.RenewIntent;
 /// Renew intents to Redis (SPEC §9): requests put intents on a bounded in-memory queue (dropped and counted when full)
 /// and a background sender pushes them with <c>LPUSH</c> (+ <c>LTRIM</c> when capped). Redis being down or slow only
 /// ever costs intents, never request latency; failures are logged at most once per <see cref="FailureLogInterval"/>.
+/// Every command has a deadline (AsyncTimeout), and so has shutdown: see <see cref="StopAsync"/>. The totals line at
+/// shutdown adds up: published + dropped + failed is every intent not throttled.
 /// </summary>
 internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRenewIntents
 {
     private const int QueueCapacity = 4096;
     private const int MaxBatch = 256;
     private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ShutdownCloseTimeout = TimeSpan.FromMilliseconds(500);
 
     private readonly RenewIntentOptions _options;
     private readonly RenewIntentThrottle _throttle;
@@ -26,6 +29,14 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
     private readonly ILogger<RedisRenewIntentPublisher> _logger;
     private readonly Channel<RenewIntentMessage> _queue = Channel.CreateBounded<RenewIntentMessage>(
         new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+
+    /// <summary>Cancelled at the host's shutdown deadline: stop waiting for Redis, count what is left, log the totals.</summary>
+    private readonly CancellationTokenSource _giveUp = new();
+
+    /// <summary>The intents of the batch in flight; 0 while unsettled (see <see cref="Settle"/>).</summary>
+    private readonly int[] _settled = new int[MaxBatch];
+    private readonly List<Task> _batch = new(MaxBatch);
+    private int _batchSize;
 
     private long _lastFailureLogTimestamp;
     private long _failuresSinceLog;
@@ -58,26 +69,37 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
         }
     }
 
+    /// <summary>
+    /// The web server has drained when the host stops this service (it stops after the server), so no request adds intents
+    /// any more. Those still queued are sent until the host's shutdown deadline (<paramref name="cancellationToken"/>); at
+    /// the deadline the rest are counted as dropped and the totals are logged before this returns.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        using var deadline = cancellationToken.Register(static giveUp => ((CancellationTokenSource)giveUp!).Cancel(), _giveUp);
+        // Not cancelled by the deadline: after it the sender only counts and logs, bounded below (ShutdownCloseTimeout).
+        await base.StopAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    public override void Dispose()
+    {
+        _giveUp.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var connection = await ConnectAsync().ConfigureAwait(false);
-        await using var _ = connection.ConfigureAwait(false);
-        var database = connection.GetDatabase(_options.Dsn.Database);
+        ConnectionMultiplexer? connection = null;
+        IDatabase? database = null;
         RedisKey key = _options.QueueKey;
-        var nextSweep = _time.GetTimestamp();
-        var batch = new List<Task>(MaxBatch);
         try
         {
+            connection = await ConnectAsync().WaitAsync(_giveUp.Token).ConfigureAwait(false);
+            database = connection.GetDatabase(_options.Dsn.Database);
+            var nextSweep = _time.GetTimestamp();
             while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
-                // Issued together, the commands share round trips (StackExchange.Redis pipelines them) and keep order.
-                batch.Clear();
-                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var intent))
-                {
-                    batch.Add(PublishAsync(database, key, intent));
-                }
-
-                await Task.WhenAll(batch).ConfigureAwait(false);
+                await SendBatchAsync(database, key).ConfigureAwait(false);
                 if (_time.GetTimestamp() >= nextSweep)
                 {
                     _throttle.Sweep();
@@ -85,15 +107,81 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
                 }
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested || _giveUp.IsCancellationRequested)
         {
-            // Shutting down: intents still queued are dropped, as when Redis is away.
+            // Shutting down: what is queued is sent below while the deadline allows.
+        }
+
+        // Late intents (a session closing now) are counted as dropped by Observe from here on.
+        _queue.Writer.TryComplete();
+        try
+        {
+            while (database is not null && _queue.Reader.TryPeek(out _))
+            {
+                await SendBatchAsync(database, key).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_giveUp.IsCancellationRequested)
+        {
+            // The deadline came first.
+        }
+
+        // Each intent is counted once: published or failed by its command, or dropped here, never both (see _settled).
+        for (var slot = 0; slot < _batchSize; slot++)
+        {
+            if (Interlocked.Exchange(ref _settled[slot], 1) == 0)
+            {
+                _counters.AddDropped();
+            }
+        }
+
+        while (_queue.Reader.TryRead(out _))
+        {
+            _counters.AddDropped();
         }
 
         LogTotals(_counters.Published, _counters.Throttled, _counters.Dropped, _counters.Failed);
+        if (connection is not null)
+        {
+            await CloseAsync(connection).ConfigureAwait(false);
+        }
     }
 
-    private async Task PublishAsync(IDatabase database, RedisKey key, RenewIntentMessage intent)
+    /// <summary>
+    /// Up to <see cref="MaxBatch"/> queued intents, issued together (StackExchange.Redis pipelines them, in order) and
+    /// awaited until each has its answer or its timeout (AsyncTimeout), or until the shutdown deadline.
+    /// </summary>
+    private async Task SendBatchAsync(IDatabase database, RedisKey key)
+    {
+        _batch.Clear();
+        _batchSize = 0;
+        while (_batchSize < MaxBatch && _queue.Reader.TryRead(out var intent))
+        {
+            Volatile.Write(ref _settled[_batchSize], 0);
+            _batch.Add(PublishAsync(database, key, intent, _batchSize));
+            _batchSize++;
+        }
+
+        await Task.WhenAll(_batch).WaitAsync(_giveUp.Token).ConfigureAwait(false);
+        _batchSize = 0;
+    }
+
+    /// <summary>Without waiting for commands still out (Redis may never answer them), and for at most a moment.</summary>
+    private static async Task CloseAsync(ConnectionMultiplexer connection)
+    {
+        try
+        {
+            await connection.CloseAsync(allowCommandsToComplete: false).WaitAsync(ShutdownCloseTimeout).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or RedisException)
+        {
+            // Exiting anyway.
+        }
+
+        _ = connection.DisposeAsync();
+    }
+
+    private async Task PublishAsync(IDatabase database, RedisKey key, RenewIntentMessage intent, int slot)
     {
         try
         {
@@ -111,14 +199,24 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
                 await database.ListLeftPushAsync(key, payload).ConfigureAwait(false);
             }
 
-            _counters.AddPublished();
+            if (Settle(slot))
+            {
+                _counters.AddPublished();
+            }
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
-            _counters.AddFailed();
+            if (Settle(slot))
+            {
+                _counters.AddFailed();
+            }
+
             ReportFailure(e);
         }
     }
+
+    /// <summary>True for whoever settles the intent in <paramref name="slot"/> first: its command, or the shutdown count.</summary>
+    private bool Settle(int slot) => Interlocked.Exchange(ref _settled[slot], 1) == 0;
 
     /// <summary>Connects without failing when Redis is away: the multiplexer keeps retrying in the background.</summary>
     private Task<ConnectionMultiplexer> ConnectAsync()

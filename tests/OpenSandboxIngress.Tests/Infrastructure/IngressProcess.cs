@@ -13,6 +13,7 @@ internal sealed class IngressProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private Task? _stdoutPump;
 
     private IngressProcess(Process process) => _process = process;
 
@@ -61,12 +62,19 @@ internal sealed class IngressProcess : IAsyncDisposable
     public static Task<IngressProcess> StartInDirectoryAsync(string workingDirectory, params string[] args) =>
         StartAsync(waitForReady: true, workingDirectory, args);
 
-    private static async Task<IngressProcess> StartAsync(bool waitForReady, string? workingDirectory, string[] args)
+    /// <summary>
+    /// Starts the ingress with nobody reading its stdout (stderr is read), as when a log collector stalls: once the pipe
+    /// is full, every write to stdout blocks. <see cref="ReadStdout"/> starts reading it.
+    /// </summary>
+    public static Task<IngressProcess> StartWithStdoutStalledAsync(params string[] args) =>
+        StartAsync(waitForReady: true, workingDirectory: null, args, readStdout: false);
+
+    private static async Task<IngressProcess> StartAsync(bool waitForReady, string? workingDirectory, string[] args, bool readStdout = true)
     {
         var port = FreePort.Next();
         var info = StartInfo([.. args, "--listen-address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         info.WorkingDirectory = workingDirectory ?? "";
-        var ingress = Launch(info, port);
+        var ingress = Launch(info, port, readStdout);
         if (waitForReady)
         {
             await ingress.WaitForStatusAsync(HttpStatusCode.OK, TimeSpan.FromSeconds(20));
@@ -75,15 +83,62 @@ internal sealed class IngressProcess : IAsyncDisposable
         return ingress;
     }
 
-    private static IngressProcess Launch(ProcessStartInfo info, int port)
+    private static IngressProcess Launch(ProcessStartInfo info, int port, bool readStdout = true)
     {
         var process = Process.Start(info)!;
         var ingress = new IngressProcess(process) { Port = port };
         process.OutputDataReceived += (_, e) => ingress.Append(e.Data);
         process.ErrorDataReceived += (_, e) => ingress.Append(e.Data);
-        process.BeginOutputReadLine();
+        if (readStdout)
+        {
+            process.BeginOutputReadLine();
+        }
+
         process.BeginErrorReadLine();
         return ingress;
+    }
+
+    /// <summary>
+    /// Starts reading the stdout of a process started with <see cref="StartWithStdoutStalledAsync"/>, at most
+    /// <paramref name="bytesPerSecond"/> (a slow log collector), or as fast as it comes when null.
+    /// </summary>
+    public void ReadStdout(long? bytesPerSecond = null)
+    {
+        if (_stdoutPump is not null)
+        {
+            throw new InvalidOperationException("stdout is already being read");
+        }
+
+        _stdoutPump = Task.Run(() => PumpStdoutAsync(_process.StandardOutput.BaseStream, bytesPerSecond));
+    }
+
+    private async Task PumpStdoutAsync(Stream stdout, long? bytesPerSecond)
+    {
+        var buffer = new byte[16 * 1024];
+        var decoder = Encoding.UTF8.GetDecoder();
+        var chars = new char[Encoding.UTF8.GetMaxCharCount(buffer.Length)];
+        var clock = Stopwatch.StartNew();
+        long total = 0;
+        int read;
+        while ((read = await stdout.ReadAsync(buffer)) > 0)
+        {
+            var decoded = decoder.GetChars(buffer, 0, read, chars, 0);
+            lock (_output)
+            {
+                _output.Append(chars, 0, decoded);
+            }
+
+            total += read;
+            if (bytesPerSecond is { } rate)
+            {
+                // Pacing, not waiting for something: the reader takes no more than its rate allows.
+                var due = TimeSpan.FromSeconds((double)total / rate) - clock.Elapsed;
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due);
+                }
+            }
+        }
     }
 
     /// <summary>

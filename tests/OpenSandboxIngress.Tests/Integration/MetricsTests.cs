@@ -114,7 +114,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Equal(0, metrics["opensandbox_ingress_websockets_active{}"]);
         Assert.Equal(0, metrics["opensandbox_ingress_watch_restarts_total{}"]);
         Assert.Equal(0, metrics["opensandbox_ingress_relists_total{}"]);
-        Assert.Equal(0, metrics["opensandbox_ingress_access_log_dropped_total{}"]);
+        Assert.Equal(0, metrics["opensandbox_ingress_log_lines_dropped_total{}"]);
         foreach (var outcome in new[] { "published", "throttled", "dropped", "failed" })
         {
             Assert.Equal(0, metrics[$"opensandbox_ingress_renew_intents_total{{outcome=\"{outcome}\"}}"]);
@@ -147,7 +147,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Equal(2, metrics["opensandbox_ingress_sandboxes{}"]);
         Assert.Equal(1, metrics["opensandbox_ingress_cache_synced{}"]);
         Assert.Equal(0, metrics["opensandbox_ingress_renew_intents_total{outcome=\"published\"}"]);
-        Assert.Equal(0, metrics["opensandbox_ingress_access_log_dropped_total{}"]);
+        Assert.Equal(0, metrics["opensandbox_ingress_log_lines_dropped_total{}"]);
         Assert.Single(metrics, m => m.Key.StartsWith("opensandbox_ingress_build_info{", StringComparison.Ordinal) && m.Value == 1);
         Assert.DoesNotContain(metrics.Keys, k => k.Contains("measured", StringComparison.Ordinal));
         Assert.DoesNotContain(_backend.Requests, r => r.RawTarget == "/metrics" && r.Header(IngressHeaders.IngressTo) is not null);

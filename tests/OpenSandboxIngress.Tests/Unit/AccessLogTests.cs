@@ -39,11 +39,11 @@ public sealed class AccessLogTests
     public async Task Entries_are_written_by_the_background_writer_in_order()
     {
         using var output = new MemoryStream();
-        var log = new AccessLog(output);
+        var log = new LogWriter(output);
 
         for (var i = 0; i < 1000; i++)
         {
-            log.Write(new AccessLogEntry(DateTimeOffset.UnixEpoch.AddMilliseconds(i * 7), "GET", $"/{i}", null, 404, 0.1, null));
+            log.TryWrite(new AccessLogEntry(DateTimeOffset.UnixEpoch.AddMilliseconds(i * 7), "GET", $"/{i}", null, 404, 0.1, null));
         }
 
         await log.DisposeAsync();
@@ -58,6 +58,54 @@ public sealed class AccessLogTests
             var expected = DateTimeOffset.UnixEpoch.AddMilliseconds(i * 7).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
             Assert.Contains($"\"Timestamp\":\"{expected}\"", lines[i]);
         }
+    }
+
+    [Fact]
+    public void The_signature_of_a_signed_route_is_masked_in_the_path_of_the_line()
+    {
+        var entry = new AccessLogEntry(DateTimeOffset.UnixEpoch, "GET", "/tok/8080/tpn4zw/875fb654a/api", "http://10.0.0.1:8080", 200, 1, null);
+
+        var line = FormatLine(entry);
+
+        Assert.DoesNotContain("875fb654a", line, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(line);
+        Assert.Equal("/tok/8080/tpn4zw/*********/api", json.RootElement.GetProperty("State").GetProperty("Path").GetString());
+        Assert.StartsWith("GET /tok/8080/tpn4zw/*********/api -> http://10.0.0.1:8080 200", json.RootElement.GetProperty("Message").GetString(),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_60_KB_path_is_cut_to_2_KiB_and_marked()
+    {
+        var path = "/" + new string('a', 60_000);
+        var entry = new AccessLogEntry(DateTimeOffset.UnixEpoch, "GET", path, null, 404, 1, null);
+
+        var line = FormatLine(entry);
+
+        using var json = JsonDocument.Parse(line);
+        var logged = json.RootElement.GetProperty("State").GetProperty("Path").GetString()!;
+        Assert.Equal(path[..LogLimits.MaxPathChars] + LogLimits.TruncationMarker, logged);
+        Assert.Contains(path[..LogLimits.MaxPathChars] + LogLimits.TruncationMarker, json.RootElement.GetProperty("Message").GetString(), StringComparison.Ordinal);
+        Assert.True(line.Length < (2 * LogLimits.MaxPathChars) + 512, $"line of {line.Length} bytes");
+    }
+
+    [Fact]
+    public void A_long_method_token_is_cut_too()
+    {
+        var method = new string('M', 10_000);
+
+        var line = FormatLine(new AccessLogEntry(DateTimeOffset.UnixEpoch, method, "/", null, 404, 1, null));
+
+        using var json = JsonDocument.Parse(line);
+        Assert.Equal(method[..LogLimits.MaxMethodChars] + LogLimits.TruncationMarker, json.RootElement.GetProperty("State").GetProperty("Method").GetString());
+        Assert.True(line.Length < 1024, $"line of {line.Length} bytes");
+    }
+
+    private static string FormatLine(AccessLogEntry entry)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        AccessLog.Format(entry, buffer);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static readonly Gen<string> Texts = Gen.OneOf(
@@ -86,18 +134,20 @@ public sealed class AccessLogTests
         using (var json = new Utf8JsonWriter(buffer))
         {
             var client = entry.Client is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : entry.Client;
-            var target = entry.Target ?? "-";
+            var target = entry.Target is null ? "-" : SignatureMask.Apply(entry.Target);
             var clientText = client?.ToString() ?? "-";
+            var path = SignatureMask.InPath(entry.Path);
+            path = path.Length > LogLimits.MaxPathChars ? path[..LogLimits.MaxPathChars] + LogLimits.TruncationMarker : path;
             json.WriteStartObject();
             json.WriteString("Timestamp", entry.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
             json.WriteNumber("EventId", 1);
             json.WriteString("LogLevel", "Information");
             json.WriteString("Category", AccessLog.Category);
             json.WriteString("Message", string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{entry.Method} {entry.Path} -> {target} {entry.Status} {entry.DurationMs:F1}ms from {clientText}"));
+                $"{entry.Method} {path} -> {target} {entry.Status} {entry.DurationMs:F1}ms from {clientText}"));
             json.WriteStartObject("State");
             json.WriteString("Method", entry.Method);
-            json.WriteString("Path", entry.Path);
+            json.WriteString("Path", path);
             json.WriteString("Target", target);
             json.WriteNumber("Status", entry.Status);
             json.WriteNumber("DurationMs", Math.Round(entry.DurationMs, 3));

@@ -20,7 +20,7 @@ public sealed class LifecycleStageTests : IDisposable
     private readonly SandboxDirectory _directory = new(SandboxNaming.Exact);
     private readonly IngressMetrics _metrics;
 
-    public LifecycleStageTests() => _metrics = new IngressMetrics(RoutingMode.Header, _directory, new RenewIntentCounters(), null);
+    public LifecycleStageTests() => _metrics = new IngressMetrics(new RoutingOptions(), _directory, new RenewIntentCounters(), Discarded.Log);
 
     public void Dispose() => _metrics.Dispose();
 

@@ -12,7 +12,7 @@ public sealed class SandboxLimitStageTests
     [Fact]
     public async Task A_sandbox_at_its_limit_is_429_until_one_of_its_requests_ends_and_other_sandboxes_are_not_affected()
     {
-        using var metrics = new IngressMetrics(RoutingMode.Header, new SandboxDirectory(SandboxNaming.Exact), new RenewIntentCounters(), null);
+        using var metrics = new IngressMetrics(new RoutingOptions(), new SandboxDirectory(SandboxNaming.Exact), new RenewIntentCounters(), Discarded.Log);
         using var stage = new SandboxLimitStage(new LimitOptions { MaxRequestsPerSandbox = 2 }, metrics);
         var release = new TaskCompletionSource();
         var running = new List<Task>();

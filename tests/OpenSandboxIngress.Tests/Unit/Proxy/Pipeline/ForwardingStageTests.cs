@@ -15,7 +15,7 @@ namespace OpenSandbox.Ingress.Tests.Unit.Proxy.Pipeline;
 /// <summary>The terminal stage with a forwarder that fails as YARP reports failures; the answers are the ingress's own.</summary>
 public sealed class ForwardingStageTests : IDisposable
 {
-    private readonly IngressMetrics _metrics = new(RoutingMode.Header, new SandboxDirectory(SandboxNaming.Exact), new RenewIntentCounters(), null);
+    private readonly IngressMetrics _metrics = new(new RoutingOptions(), new SandboxDirectory(SandboxNaming.Exact), new RenewIntentCounters(), Discarded.Log);
     private readonly UpstreamClient _upstream;
 
     public ForwardingStageTests() => _upstream = new UpstreamClient(new UpstreamOptions(), new FakeTimeProvider(), _metrics);
