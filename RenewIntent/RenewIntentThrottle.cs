@@ -16,6 +16,13 @@ internal sealed class RenewIntentThrottle(TimeSpan interval, TimeProvider time)
     /// <summary>True when an intent for this sandbox may go now; records it as sent.</summary>
     public bool TryAcquire(string sandboxId)
     {
+        // No interval: every request publishes, and nothing is tracked (two requests reading the clock in one order and
+        // storing it in the other would otherwise see a negative gap and throttle one of them).
+        if (_intervalTicks == 0)
+        {
+            return true;
+        }
+
         var now = time.GetTimestamp();
         while (true)
         {

@@ -226,6 +226,7 @@ public sealed class SandboxLifecycleTests : IAsyncLifetime
 
         var held = Enumerable.Range(0, 5).Select(_ => _client.SendAsync(To(ingress, "sleepy"), leaving.Token)).ToList();
         await Eventually.WaitAsync(() => Task.FromResult(Waiting(ingress)), n => n == 5, TimeSpan.FromSeconds(5), "five held requests");
+        await Eventually.WaitAsync(() => Task.FromResult(_lifecycle.InFlight), n => n == 1, TimeSpan.FromSeconds(5), "the one resume call hanging");
         await leaving.CancelAsync();
         foreach (var request in held)
         {

@@ -1,7 +1,7 @@
 using System.Text;
 using OpenSandbox.Ingress.Sandbox.Kubernetes;
 
-namespace OpenSandbox.Ingress.Tests.Unit.Kubernetes;
+namespace OpenSandbox.Ingress.Tests.Unit.Sandbox.Kubernetes;
 
 /// <summary>
 /// The watch line reader and the list page reader over streams that hold one object far over the cap: it is skipped

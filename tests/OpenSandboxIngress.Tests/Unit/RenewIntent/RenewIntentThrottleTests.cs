@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using OpenSandbox.Ingress.RenewIntent;
 
-namespace OpenSandbox.Ingress.Tests.Unit;
+namespace OpenSandbox.Ingress.Tests.Unit.RenewIntent;
 
 public sealed class RenewIntentThrottleTests
 {
@@ -19,6 +19,15 @@ public sealed class RenewIntentThrottleTests
         Assert.False(throttle.TryAcquire("a"));
         _clock.Advance(TimeSpan.FromSeconds(0.1));
         Assert.True(throttle.TryAcquire("a"));
+    }
+
+    [Fact]
+    public void Without_an_interval_every_intent_goes_and_nothing_is_tracked()
+    {
+        var throttle = new RenewIntentThrottle(TimeSpan.Zero, _clock);
+
+        Assert.All(Enumerable.Range(0, 100), _ => Assert.True(throttle.TryAcquire("a")));
+        Assert.Equal(0, throttle.TrackedSandboxes);
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using OpenSandbox.Ingress.Sandbox;
 using System.Text.Json;
 using OpenSandbox.Ingress.Sandbox.Kubernetes;
 
-namespace OpenSandbox.Ingress.Tests.Unit.Sandbox;
+namespace OpenSandbox.Ingress.Tests.Unit.Sandbox.Kubernetes;
 
 /// <summary>One readiness or endpoint rule of SPEC §6.1 and §6.2 per test, over resource JSON.</summary>
 public sealed class ProjectionTests

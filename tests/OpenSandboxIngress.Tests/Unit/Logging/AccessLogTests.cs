@@ -5,7 +5,7 @@ using System.Text.Json;
 using CsCheck;
 using OpenSandbox.Ingress.Logging;
 
-namespace OpenSandbox.Ingress.Tests.Unit;
+namespace OpenSandbox.Ingress.Tests.Unit.Logging;
 
 public sealed class AccessLogTests
 {
