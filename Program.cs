@@ -1,4 +1,4 @@
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Hosting;
 
-return await IngressCommandLine.InvokeAsync(args, IngressRunner.RunAsync).ConfigureAwait(false);
+return await IngressCommandLine.InvokeAsync(args, IngressRunner.RunAsync);

@@ -35,11 +35,11 @@ internal static class IngressCommandLine
             var (options, error) = IngressOptions.Read(parseResult);
             if (options is null)
             {
-                await Console.Error.WriteLineAsync($"{BuildInfo.ProgramName}: {error}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"{BuildInfo.ProgramName}: {error}");
                 return ExitBadInput;
             }
 
-            return await run(options, cancellationToken).ConfigureAwait(false);
+            return await run(options, cancellationToken);
         });
         return root;
     }

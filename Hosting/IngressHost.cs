@@ -137,7 +137,7 @@ internal static class IngressHost
                         metrics.ConnectionOpened();
                         try
                         {
-                            await next(connection).ConfigureAwait(false);
+                            await next(connection);
                         }
                         finally
                         {

@@ -20,21 +20,21 @@ internal static partial class IngressRunner
         }
         catch (StartupException e)
         {
-            await Console.Error.WriteLineAsync($"{BuildInfo.ProgramName}: {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"{BuildInfo.ProgramName}: {e.Message}");
             return ExitStartupFailed;
         }
 
-        await using var _ = app.ConfigureAwait(false);
+        await using var _ = app;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(BuildInfo.ProgramName);
         LogBanner(logger, BuildInfo.Version, BuildInfo.GitCommit, BuildInfo.BuildTime, BuildInfo.Runtime, BuildInfo.Platform);
         LogSettings(logger, options.Source.Provider, options.Routing.Mode, options.Listen.Address, options.Listen.Port, options.Source.Namespace ?? "(all)");
         try
         {
-            await app.RunAsync(cancellationToken).ConfigureAwait(false);
+            await app.RunAsync(cancellationToken);
         }
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException)
         {
-            await Console.Error.WriteLineAsync($"{BuildInfo.ProgramName}: --port: {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"{BuildInfo.ProgramName}: --port: {e.Message}");
             return ExitStartupFailed;
         }
 

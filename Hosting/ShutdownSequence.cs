@@ -27,7 +27,7 @@ internal sealed partial class ShutdownSequence(
         _ = webSockets.CloseAllAfterAsync(closeWebSocketsAfter > TimeSpan.Zero ? closeWebSocketsAfter : TimeSpan.Zero);
         if (options.Delay > TimeSpan.Zero)
         {
-            await Task.Delay(options.Delay, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(options.Delay, cancellationToken);
         }
     }
 

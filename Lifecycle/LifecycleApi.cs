@@ -41,7 +41,7 @@ internal sealed partial class LifecycleApi(LifecycleOptions options, ILogger<Lif
         request.Headers.TryAddWithoutValidation("X-Request-ID", requestId);
         try
         {
-            using var response = await _http.SendAsync(request).ConfigureAwait(false);
+            using var response = await _http.SendAsync(request);
             var outcome = response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.OK or HttpStatusCode.NoContent or HttpStatusCode.Conflict
                 ? WakeOutcome.Accepted
                 : WakeOutcome.Failed($"the lifecycle API answered {(int)response.StatusCode}");

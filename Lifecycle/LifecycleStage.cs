@@ -42,7 +42,7 @@ internal sealed partial class LifecycleStage(
         if (options.HoldTimeout <= TimeSpan.Zero)
         {
             await (wake is { IsCompletedSuccessfully: true, Result.IsAccepted: false } ? WakeFailed(request, wake.Result) : Refusals.NotReady(request))
-                .WriteAsync(context).ConfigureAwait(false);
+                .WriteAsync(context);
             return;
         }
 
@@ -51,7 +51,7 @@ internal sealed partial class LifecycleStage(
         {
             Interlocked.Decrement(ref _held);
             await (Refusals.NotReady(request) with { Reason = $"sandbox {request.SandboxId} is not ready and {options.HoldMaxRequests} requests are waiting already" })
-                .WriteAsync(context).ConfigureAwait(false);
+                .WriteAsync(context);
             return;
         }
 
@@ -61,7 +61,7 @@ internal sealed partial class LifecycleStage(
         var started = time.GetTimestamp();
         try
         {
-            (request, refusal) = await WaitAsync(context, request, wake, started).ConfigureAwait(false);
+            (request, refusal) = await WaitAsync(context, request, wake, started);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -74,7 +74,7 @@ internal sealed partial class LifecycleStage(
             metrics.HoldEnded(time.GetElapsedTime(started));
         }
 
-        await (refusal is null ? next(context) : refusal.WriteAsync(context)).ConfigureAwait(false);
+        await (refusal is null ? next(context) : refusal.WriteAsync(context));
     }
 
     /// <returns>The request once its sandbox is routable (refusal null), or the answer to give.</returns>
@@ -101,7 +101,7 @@ internal sealed partial class LifecycleStage(
             var woken = wake is { IsCompleted: false } ? wake : null;
             try
             {
-                await (woken is null ? changed : Task.WhenAny(changed, woken)).WaitAsync(remaining, time, context.RequestAborted).ConfigureAwait(false);
+                await (woken is null ? changed : Task.WhenAny(changed, woken)).WaitAsync(remaining, time, context.RequestAborted);
             }
             catch (TimeoutException)
             {

@@ -58,7 +58,7 @@ internal sealed class SandboxWaker(LifecycleApi api, TimeProvider time, IngressM
         await Task.Yield();
         try
         {
-            var outcome = await api.ResumeAsync(sandboxId, requestId).ConfigureAwait(false);
+            var outcome = await api.ResumeAsync(sandboxId, requestId);
             metrics.WakeCalled(outcome.IsAccepted);
             _recent[sandboxId] = (time.GetTimestamp() + (long)(Quiet.TotalSeconds * time.TimestampFrequency), outcome);
             return outcome;

@@ -32,11 +32,11 @@ internal sealed class SandboxLimitStage(LimitOptions options, IngressMetrics met
             metrics.Refused(RefusalReason.SandboxLimit);
             await new ErrorResponse(ErrorCode.TooManyRequests,
                 $"sandbox {request.SandboxId} is at its limit of {options.MaxRequestsPerSandbox} concurrent requests", request.SandboxId, request.Port)
-                .WriteAsync(context).ConfigureAwait(false);
+                .WriteAsync(context);
             return;
         }
 
-        await next(context).ConfigureAwait(false);
+        await next(context);
     }
 
     public void Dispose() => _limiter.Dispose();

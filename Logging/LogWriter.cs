@@ -64,7 +64,7 @@ internal sealed class LogWriter : IAsyncDisposable, IDisposable
         _queue.Writer.TryComplete();
         try
         {
-            await _stopped.Task.WaitAsync(_flushDeadline).ConfigureAwait(false);
+            await _stopped.Task.WaitAsync(_flushDeadline);
         }
         catch (TimeoutException)
         {

@@ -18,13 +18,13 @@ internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelSt
 
     public async Task CloseAsync()
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
+        await _writeLock.WaitAsync();
         try
         {
             _closeRequested = true;
             if (_frames.AtBoundary)
             {
-                await SendCloseAsync(CancellationToken.None).ConfigureAwait(false);
+                await SendCloseAsync(CancellationToken.None);
             }
         }
         catch (IOException)
@@ -39,7 +39,7 @@ internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelSt
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _writeLock.WaitAsync(cancellationToken);
         try
         {
             if (_closeSent)
@@ -56,16 +56,16 @@ internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelSt
                     offset += _frames.AdvanceToBoundary(buffer.Span[offset..]);
                 }
 
-                await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+                await inner.WriteAsync(buffer, cancellationToken);
                 return;
             }
 
             // Finish the frame in progress, then close.
             var untilBoundary = _frames.AtBoundary ? 0 : _frames.AdvanceToBoundary(buffer.Span);
-            await inner.WriteAsync(buffer[..untilBoundary], cancellationToken).ConfigureAwait(false);
+            await inner.WriteAsync(buffer[..untilBoundary], cancellationToken);
             if (_frames.AtBoundary)
             {
-                await SendCloseAsync(cancellationToken).ConfigureAwait(false);
+                await SendCloseAsync(cancellationToken);
             }
         }
         finally
@@ -77,8 +77,8 @@ internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelSt
     private async Task SendCloseAsync(CancellationToken cancellationToken)
     {
         _closeSent = true;
-        await inner.WriteAsync(GoingAway, cancellationToken).ConfigureAwait(false);
-        await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await inner.WriteAsync(GoingAway, cancellationToken);
+        await inner.FlushAsync(cancellationToken);
     }
 
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
@@ -120,8 +120,8 @@ internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelSt
     public override async ValueTask DisposeAsync()
     {
         onDispose(this);
-        await inner.DisposeAsync().ConfigureAwait(false);
+        await inner.DisposeAsync();
         _writeLock.Dispose();
-        await base.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync();
     }
 }

@@ -21,12 +21,12 @@ internal sealed class ConnectRetryHandler(TimeSpan window, TimeProvider time, Ac
         {
             try
             {
-                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                return await base.SendAsync(request, cancellationToken);
             }
             catch (HttpRequestException e) when (IsRefusedWhileConnecting(e) && time.GetElapsedTime(started) + delay < window)
             {
                 onRetry();
-                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(delay, time, cancellationToken);
                 delay = delay * 2 < MaxDelay ? delay * 2 : MaxDelay;
             }
         }

@@ -27,7 +27,7 @@ internal sealed class ForwardingTransformer(RoutingOptions routing) : HttpTransf
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix,
         CancellationToken cancellationToken)
     {
-        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         var sandboxRequest = httpContext.Features.GetRequiredFeature<SandboxRequestFeature>();
 
         // 1. The path as received: no decoding, no dot-segment removal.
@@ -66,7 +66,7 @@ internal sealed class ForwardingTransformer(RoutingOptions routing) : HttpTransf
             throw new HttpRequestException(HttpRequestError.InvalidResponse, "response has both Content-Length and Transfer-Encoding");
         }
 
-        var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+        var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         if (proxyResponse is null)
         {
             return proceed;

@@ -12,7 +12,7 @@ internal sealed class ResponseHeadersTimeoutHandler(TimeSpan timeout, HttpMessag
         deadline.CancelAfter(timeout);
         try
         {
-            return await base.SendAsync(request, deadline.Token).ConfigureAwait(false);
+            return await base.SendAsync(request, deadline.Token);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

@@ -39,12 +39,12 @@ internal sealed partial class WebSocketDrain(ILogger<WebSocketDrain> logger)
     /// <summary>Closes every WebSocket still open when <paramref name="delay"/> has passed.</summary>
     public async Task CloseAllAfterAsync(TimeSpan delay)
     {
-        await Task.Delay(delay).ConfigureAwait(false);
+        await Task.Delay(delay);
         var open = _open.Keys.ToArray();
         if (open.Length > 0)
         {
             LogClosing(open.Length);
-            await Task.WhenAll(open.Select(stream => stream.CloseAsync())).ConfigureAwait(false);
+            await Task.WhenAll(open.Select(stream => stream.CloseAsync()));
         }
     }
 
@@ -62,7 +62,7 @@ internal sealed partial class WebSocketDrain(ILogger<WebSocketDrain> logger)
     {
         public bool IsUpgradableRequest => inner.IsUpgradableRequest;
 
-        public async Task<Stream> UpgradeAsync() => drain.Register(await inner.UpgradeAsync().ConfigureAwait(false));
+        public async Task<Stream> UpgradeAsync() => drain.Register(await inner.UpgradeAsync());
     }
 
     private sealed class TrackedExtendedConnect(IHttpExtendedConnectFeature inner, WebSocketDrain drain) : IHttpExtendedConnectFeature
@@ -71,6 +71,6 @@ internal sealed partial class WebSocketDrain(ILogger<WebSocketDrain> logger)
 
         public string? Protocol => inner.Protocol;
 
-        public async ValueTask<Stream> AcceptAsync() => drain.Register(await inner.AcceptAsync().ConfigureAwait(false));
+        public async ValueTask<Stream> AcceptAsync() => drain.Register(await inner.AcceptAsync());
     }
 }

@@ -12,6 +12,6 @@ internal sealed class OpenSessionStage(OpenSessions sessions) : IProxyStage
     {
         var request = context.Features.GetRequiredFeature<SandboxRequestFeature>();
         using var session = sessions.Open(request.SandboxId, request.Port, request.PathAndQuery);
-        await next(context).ConfigureAwait(false);
+        await next(context);
     }
 }

@@ -32,7 +32,7 @@ internal sealed class OpenSessions(IRenewIntents renewIntents, RenewIntentOption
         using var timer = new PeriodicTimer(options.MinInterval / 10, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 var now = time.GetTimestamp();
                 foreach (var session in _open.Keys)

@@ -78,7 +78,7 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
     {
         using var deadline = cancellationToken.Register(static giveUp => ((CancellationTokenSource)giveUp!).Cancel(), _giveUp);
         // Not cancelled by the deadline: after it the sender only counts and logs, bounded below (ShutdownCloseTimeout).
-        await base.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await base.StopAsync(CancellationToken.None);
     }
 
     public override void Dispose()
@@ -94,12 +94,12 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
         RedisKey key = _options.QueueKey;
         try
         {
-            connection = await ConnectAsync().WaitAsync(_giveUp.Token).ConfigureAwait(false);
+            connection = await ConnectAsync().WaitAsync(_giveUp.Token);
             database = connection.GetDatabase(_options.Dsn.Database);
             var nextSweep = _time.GetTimestamp();
-            while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
-                await SendBatchAsync(database, key).ConfigureAwait(false);
+                await SendBatchAsync(database, key);
                 if (_time.GetTimestamp() >= nextSweep)
                 {
                     _throttle.Sweep();
@@ -118,7 +118,7 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
         {
             while (database is not null && _queue.Reader.TryPeek(out _))
             {
-                await SendBatchAsync(database, key).ConfigureAwait(false);
+                await SendBatchAsync(database, key);
             }
         }
         catch (OperationCanceledException) when (_giveUp.IsCancellationRequested)
@@ -143,7 +143,7 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
         LogTotals(_counters.Published, _counters.Throttled, _counters.Dropped, _counters.Failed);
         if (connection is not null)
         {
-            await CloseAsync(connection).ConfigureAwait(false);
+            await CloseAsync(connection);
         }
     }
 
@@ -162,7 +162,7 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
             _batchSize++;
         }
 
-        await Task.WhenAll(_batch).WaitAsync(_giveUp.Token).ConfigureAwait(false);
+        await Task.WhenAll(_batch).WaitAsync(_giveUp.Token);
         _batchSize = 0;
     }
 
@@ -171,7 +171,7 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
     {
         try
         {
-            await connection.CloseAsync(allowCommandsToComplete: false).WaitAsync(ShutdownCloseTimeout).ConfigureAwait(false);
+            await connection.CloseAsync(allowCommandsToComplete: false).WaitAsync(ShutdownCloseTimeout);
         }
         catch (Exception e) when (e is TimeoutException or RedisException)
         {
@@ -192,11 +192,11 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
                 var transaction = database.CreateTransaction();
                 _ = transaction.ListLeftPushAsync(key, payload);
                 _ = transaction.ListTrimAsync(key, 0, _options.QueueMaxLength - 1);
-                await transaction.ExecuteAsync().ConfigureAwait(false);
+                await transaction.ExecuteAsync();
             }
             else
             {
-                await database.ListLeftPushAsync(key, payload).ConfigureAwait(false);
+                await database.ListLeftPushAsync(key, payload);
             }
 
             if (Settle(slot))

@@ -36,8 +36,7 @@ internal sealed partial class ForwardingStage(
         ForwarderError error;
         try
         {
-            error = await forwarder.SendAsync(context, request.Destination.Prefix, upstream.Invoker, upstream.RequestConfig, transformer)
-                .ConfigureAwait(false);
+            error = await forwarder.SendAsync(context, request.Destination.Prefix, upstream.Invoker, upstream.RequestConfig, transformer);
         }
         finally
         {
@@ -50,7 +49,7 @@ internal sealed partial class ForwardingStage(
         // 3. A failure before the response started is answered here.
         if (error != ForwarderError.None)
         {
-            await ReportAsync(context, error, request).ConfigureAwait(false);
+            await ReportAsync(context, error, request);
         }
     }
 

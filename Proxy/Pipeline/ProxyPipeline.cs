@@ -29,7 +29,7 @@ internal sealed class ProxyPipeline
     public async Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
-        await _first(context).ConfigureAwait(false);
+        await _first(context);
         var request = context.Request;
         var target = context.Features.Get<SandboxRequestFeature>() is { Forwarded: true } forwarded ? forwarded.Destination.Prefix : null;
         _requestLog.Completed(request.Method, request.Path.Value ?? "/", target, context.Response.StatusCode, Stopwatch.GetElapsedTime(started),

@@ -45,7 +45,7 @@ internal sealed partial class FileSandboxSource(SandboxSourceOptions options, Sa
         {
             try
             {
-                await _changed.WaitAsync(PollInterval, stoppingToken).ConfigureAwait(false);
+                await _changed.WaitAsync(PollInterval, stoppingToken);
             }
             catch (OperationCanceledException)
             {

@@ -39,11 +39,11 @@ internal sealed class BoundedLineReader(Stream stream, int maxLineBytes) : IDisp
             _scanned = _end;
             if (_end - _start > maxLineBytes)
             {
-                return await DiscardRestOfLineAsync(cancellationToken).ConfigureAwait(false);
+                return await DiscardRestOfLineAsync(cancellationToken);
             }
 
             MakeRoom();
-            var read = await stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+            var read = await stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
             if (read == 0)
             {
                 // A last line without '\n' (a cut stream) is still handed over; the parser rejects what is incomplete.
@@ -113,7 +113,7 @@ internal sealed class BoundedLineReader(Stream stream, int maxLineBytes) : IDisp
 
         while (true)
         {
-            var read = await stream.ReadAsync(scratch, cancellationToken).ConfigureAwait(false);
+            var read = await stream.ReadAsync(scratch, cancellationToken);
             if (read == 0)
             {
                 _start = _scanned = _end = maxLineBytes;

@@ -43,9 +43,9 @@ internal sealed class KubernetesApi : IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ListTimeout);
         // Headers only: the body is parsed as it arrives, never buffered whole (a page of large items can be huge).
-        using var response = await SendAsync(collectionPath + query, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-        await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-        return await ListPageReader.ReadAsync(body, KubernetesInputLimits.MaxObjectBytes, timeout.Token).ConfigureAwait(false);
+        using var response = await SendAsync(collectionPath + query, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
+        return await ListPageReader.ReadAsync(body, KubernetesInputLimits.MaxObjectBytes, timeout.Token);
     }
 
     /// <summary>
@@ -60,10 +60,10 @@ internal sealed class KubernetesApi : IDisposable
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // The server ends the watch at timeoutSeconds; a stream that stays silent well past that is dead.
         deadline.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds + 30));
-        using var response = await SendAsync(collectionPath + query, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
-        await using var body = await response.Content.ReadAsStreamAsync(deadline.Token).ConfigureAwait(false);
+        using var response = await SendAsync(collectionPath + query, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+        await using var body = await response.Content.ReadAsStreamAsync(deadline.Token);
         using var lines = new BoundedLineReader(body, KubernetesInputLimits.MaxObjectBytes);
-        while (await lines.ReadLineAsync(deadline.Token).ConfigureAwait(false) is { } line)
+        while (await lines.ReadLineAsync(deadline.Token) is { } line)
         {
             if (line.IsOversized)
             {
@@ -98,10 +98,10 @@ internal sealed class KubernetesApi : IDisposable
         request.Headers.Accept.ParseAdd("application/json");
         if (_credentials is not null)
         {
-            await _credentials.ProcessHttpRequestAsync(request, cancellationToken).ConfigureAwait(false);
+            await _credentials.ProcessHttpRequestAsync(request, cancellationToken);
         }
 
-        var response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+        var response = await _http.SendAsync(request, completion, cancellationToken);
         if (response.IsSuccessStatusCode)
         {
             return response;
@@ -109,7 +109,7 @@ internal sealed class KubernetesApi : IDisposable
 
         using (response)
         {
-            throw new KubernetesApiException(response.StatusCode, await DescribeErrorAsync(response, cancellationToken).ConfigureAwait(false));
+            throw new KubernetesApiException(response.StatusCode, await DescribeErrorAsync(response, cancellationToken));
         }
     }
 
@@ -118,8 +118,8 @@ internal sealed class KubernetesApi : IDisposable
         var prefix = $"{(int)response.StatusCode} {response.ReasonPhrase}";
         try
         {
-            var status = await JsonSerializer.DeserializeAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false),
-                SandboxJsonContext.Default.ApiStatus, cancellationToken).ConfigureAwait(false);
+            var status = await JsonSerializer.DeserializeAsync(await response.Content.ReadAsStreamAsync(cancellationToken),
+                SandboxJsonContext.Default.ApiStatus, cancellationToken);
             return status?.Message is { } message ? $"{prefix}: {message}" : prefix;
         }
         catch (JsonException)

@@ -34,8 +34,8 @@ internal sealed partial class KubernetesSandboxSource(
         {
             try
             {
-                resourceVersion ??= await ListAsync(stoppingToken).ConfigureAwait(false);
-                resourceVersion = await WatchAsync(resourceVersion, stoppingToken).ConfigureAwait(false);
+                resourceVersion ??= await ListAsync(stoppingToken);
+                resourceVersion = await WatchAsync(resourceVersion, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -52,7 +52,7 @@ internal sealed partial class KubernetesSandboxSource(
                 var delay = _backoff.Next();
                 metrics.WatchRestarted();
                 LogFailure(resourceVersion is null ? "list" : "watch", e.GetBaseException().Message, delay.TotalMilliseconds);
-                await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(delay, stoppingToken);
             }
         }
     }
@@ -66,7 +66,7 @@ internal sealed partial class KubernetesSandboxSource(
         string? resourceVersion;
         do
         {
-            var page = await api.ListPageAsync(_collectionPath, PageSize, continueToken, cancellationToken).ConfigureAwait(false);
+            var page = await api.ListPageAsync(_collectionPath, PageSize, continueToken, cancellationToken);
             foreach (var item in page.Items)
             {
                 if (Project(item) is { } record)
@@ -101,7 +101,7 @@ internal sealed partial class KubernetesSandboxSource(
     private async Task<string> WatchAsync(string resourceVersion, CancellationToken cancellationToken)
     {
         var timeoutSeconds = MinWatchSeconds + Random.Shared.Next(MinWatchSeconds);
-        await foreach (var item in api.WatchAsync(_collectionPath, resourceVersion, timeoutSeconds, cancellationToken).ConfigureAwait(false))
+        await foreach (var item in api.WatchAsync(_collectionPath, resourceVersion, timeoutSeconds, cancellationToken))
         {
             _backoff.Reset();
             if (item.Oversized is { } oversized)

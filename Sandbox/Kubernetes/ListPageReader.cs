@@ -40,7 +40,7 @@ internal sealed class ListPageReader : IDisposable
         try
         {
             int read;
-            while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
             {
                 reader.Feed(chunk.AsSpan(0, read));
             }
