@@ -19,9 +19,20 @@ internal sealed class LogWriter : IAsyncDisposable, IDisposable
 {
     public const string Category = "OpenSandbox.Ingress.Logging";
     private const int BatchBytes = 64 * 1024;
+
+    /// <summary>
+    /// After a quiet spell the first line waits this long for company, so that under load one wake-up of this thread
+    /// carries a batch rather than a line (a wake-up per line cost 7 context switches per request at one connection).
+    /// </summary>
+    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan DefaultFlushDeadline = TimeSpan.FromSeconds(1);
 
-    private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
+    // A line that ends a quiet spell wakes the writer from the producer's thread, not through a thread-pool hop.
+    private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions
+    {
+        SingleReader = true,
+        AllowSynchronousContinuations = true,
+    });
     private readonly Stream _output;
     private readonly long _budget;
     private readonly TimeSpan _flushDeadline;
@@ -158,11 +169,20 @@ internal sealed class LogWriter : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Blocks this thread (and only it) until a line is queued; false once the channel is closed and empty.</summary>
+    /// <summary>
+    /// Blocks this thread (and only it) until a line is queued, then lets a batch gather; false once the channel is
+    /// closed and empty.
+    /// </summary>
     private static bool WaitForLines(ChannelReader<Item> reader)
     {
         var wait = reader.WaitToReadAsync();
-        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+        if (!(wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult()))
+        {
+            return false;
+        }
+
+        Thread.Sleep(BatchWindow);
+        return true;
     }
 
     private void Write(ReadOnlySpan<byte> bytes, int lines)
