@@ -18,6 +18,15 @@ namespace OpenSandbox.Ingress.RenewIntent;
 internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRenewIntents
 {
     private const int QueueCapacity = 4096;
+
+    /// <summary>
+    /// The queue is bounded in bytes too (SPEC §12): a path can be as long as a request line (64 KiB by default), so 4,096
+    /// intents alone could hold 256 MiB. 1 MiB is 4,096 intents of 256 bytes; longer paths mean fewer intents queued.
+    /// </summary>
+    private const long QueueBudgetBytes = 1024 * 1024;
+
+    /// <summary>What one queued intent is charged: its strings (two bytes a character) and a fixed part for the rest.</summary>
+    private const int IntentOverheadBytes = 96;
     private const int MaxBatch = 256;
     private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ShutdownCloseTimeout = TimeSpan.FromMilliseconds(500);
@@ -37,6 +46,7 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
     private readonly int[] _settled = new int[MaxBatch];
     private readonly List<Task> _batch = new(MaxBatch);
     private int _batchSize;
+    private long _queuedBytes;
 
     private long _lastFailureLogTimestamp;
     private long _failuresSinceLog;
@@ -63,8 +73,11 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
         var query = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
         var path = query < 0 ? pathAndQuery : pathAndQuery[..query];
         var observedAt = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-        if (!_queue.Writer.TryWrite(new RenewIntentMessage(sandboxId, observedAt, port, path)))
+        var intent = new RenewIntentMessage(sandboxId, observedAt, port, path);
+        var charge = Charge(intent);
+        if (Interlocked.Add(ref _queuedBytes, charge) > QueueBudgetBytes || !_queue.Writer.TryWrite(intent))
         {
+            Interlocked.Add(ref _queuedBytes, -charge);
             _counters.AddDropped();
         }
     }
@@ -135,7 +148,7 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
             }
         }
 
-        while (_queue.Reader.TryRead(out _))
+        while (TryTake(out _))
         {
             _counters.AddDropped();
         }
@@ -147,6 +160,21 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
         }
     }
 
+    /// <summary>Takes the next queued intent and gives its bytes back to the budget.</summary>
+    private bool TryTake([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RenewIntentMessage? intent)
+    {
+        if (!_queue.Reader.TryRead(out intent))
+        {
+            return false;
+        }
+
+        Interlocked.Add(ref _queuedBytes, -Charge(intent));
+        return true;
+    }
+
+    private static long Charge(RenewIntentMessage intent) =>
+        IntentOverheadBytes + (2L * (intent.SandboxId.Length + intent.ObservedAt.Length + intent.RequestUri.Length));
+
     /// <summary>
     /// Up to <see cref="MaxBatch"/> queued intents, issued together (StackExchange.Redis pipelines them, in order) and
     /// awaited until each has its answer or its timeout (AsyncTimeout), or until the shutdown deadline.
@@ -155,7 +183,7 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
     {
         _batch.Clear();
         _batchSize = 0;
-        while (_batchSize < MaxBatch && _queue.Reader.TryRead(out var intent))
+        while (_batchSize < MaxBatch && TryTake(out var intent))
         {
             Volatile.Write(ref _settled[_batchSize], 0);
             _batch.Add(PublishAsync(database, key, intent, _batchSize));
