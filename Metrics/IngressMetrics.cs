@@ -103,6 +103,8 @@ internal sealed class IngressMetrics : IDisposable
 
     public void UpstreamConnectRetried() => Interlocked.Increment(ref _upstreamConnectRetries);
 
+    public long UpstreamConnectRetries => Volatile.Read(ref _upstreamConnectRetries);
+
     /// <summary>Requests waiting now for their sandbox (the <c>requests_waiting</c> gauge).</summary>
     public long Waiting => Volatile.Read(ref _waiting);
 

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
@@ -18,25 +20,18 @@ public sealed class ConnectRetryTests
     public async Task A_port_that_opens_late_is_reached_within_the_retry_window(double retrySeconds, HttpStatusCode expected)
     {
         var port = FreePort.Next();
-        var metricsPort = FreePort.Next();
         await using var ingress = await InProcessIngress.StartAsync(
-            configure: o => o with
-            {
-                Upstream = o.Upstream with { ConnectRetry = TimeSpan.FromSeconds(retrySeconds) },
-                Listen = o.Listen with { MetricsPort = metricsPort },
-            },
+            configure: o => o with { Upstream = o.Upstream with { ConnectRetry = TimeSpan.FromSeconds(retrySeconds) } },
             manifests: new Dictionary<string, string> { ["late.yaml"] = Manifests.BatchSandbox("late") });
         using var client = new HttpClient();
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(ingress.BaseAddress, "/start")) { Content = new StringContent("body") };
         request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"late-{port}");
 
-        const string Retries = "opensandbox_ingress_upstream_connect_retries_total";
-        var before = await MetricsScrape.ValueAsync(ingress.MetricsAddress!, Retries);
+        var metrics = ingress.Services.GetRequiredService<IngressMetrics>();
 
         var sent = client.SendAsync(request, TestContext.Current.CancellationToken);
         // The port opens once the ingress has been refused and is retrying, or (without a window) has already answered.
-        await Eventually.WaitAsync(async () => sent.IsCompleted
-                || await MetricsScrape.ValueAsync(ingress.MetricsAddress!, Retries) > before,
+        await Eventually.WaitAsync(() => Task.FromResult(sent.IsCompleted || metrics.UpstreamConnectRetries > 0),
             refused => refused, TimeSpan.FromSeconds(10), "a refused connection retried, or the answer");
         using var listener = new TcpListener(IPAddress.Loopback, port);
         listener.Start();
