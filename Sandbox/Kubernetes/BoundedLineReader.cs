@@ -31,9 +31,12 @@ internal sealed class BoundedLineReader(Stream stream, int maxLineBytes) : IDisp
             var newline = _buffer.AsSpan(_scanned, _end - _scanned).IndexOf((byte)'\n');
             if (newline >= 0)
             {
-                var line = _buffer.AsMemory(_start, _scanned + newline - _start);
+                // The cap holds for a line whose end arrived in the read that crossed it, too.
+                var (lineStart, length) = (_start, _scanned + newline - _start);
                 _start = _scanned = _scanned + newline + 1;
-                return new BoundedLine(line, 0);
+                return length > maxLineBytes
+                    ? new BoundedLine(_buffer.AsMemory(lineStart, maxLineBytes), length)
+                    : new BoundedLine(_buffer.AsMemory(lineStart, length), 0);
             }
 
             _scanned = _end;
@@ -43,7 +46,9 @@ internal sealed class BoundedLineReader(Stream stream, int maxLineBytes) : IDisp
             }
 
             MakeRoom();
-            var read = await stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
+            // One read at a time, whatever the pool rounded the buffer up to, so a line is never buffered past cap + one read.
+            var read = await stream.ReadAsync(_buffer.AsMemory(_end, Math.Min(_buffer.Length - _end, KubernetesInputLimits.ReadChunkBytes)),
+                cancellationToken);
             if (read == 0)
             {
                 // A last line without '\n' (a cut stream) is still handed over; the parser rejects what is incomplete.
@@ -56,9 +61,11 @@ internal sealed class BoundedLineReader(Stream stream, int maxLineBytes) : IDisp
 
     private BoundedLine TakeRest()
     {
-        var line = _buffer.AsMemory(_start, _end - _start);
+        var (lineStart, length) = (_start, _end - _start);
         _start = _scanned = _end;
-        return new BoundedLine(line, 0);
+        return length > maxLineBytes
+            ? new BoundedLine(_buffer.AsMemory(lineStart, maxLineBytes), length)
+            : new BoundedLine(_buffer.AsMemory(lineStart, length), 0);
     }
 
     /// <summary>

@@ -86,8 +86,9 @@ internal sealed class KubernetesApi : IDisposable
         {
             return new WatchItem(WatchEventParser.Parse(line), null, null);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string that is not valid UTF-8 (or a lone surrogate escape) when read.
             return new WatchItem(null, Encoding.UTF8.GetString(line[..Math.Min(line.Length, MaxLoggedLineBytes)]), null);
         }
     }

@@ -26,16 +26,18 @@ internal sealed partial class KubernetesSandboxSource(
     private readonly string _collectionPath = resourceType.CollectionPath(options.Namespace);
     private readonly Backoff _backoff = Backoff.Default();
 
+    /// <summary>The last resourceVersion seen, kept across a dropped watch so the next one resumes there (SPEC §6.4).</summary>
+    private string? _resourceVersion;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         LogStarting(resourceType.Plural, api.Server, options.Namespace ?? "(all namespaces)");
-        string? resourceVersion = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                resourceVersion ??= await ListAsync(stoppingToken);
-                resourceVersion = await WatchAsync(resourceVersion, stoppingToken);
+                _resourceVersion ??= await ListAsync(stoppingToken);
+                await WatchAsync(_resourceVersion, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -44,14 +46,14 @@ internal sealed partial class KubernetesSandboxSource(
             catch (KubernetesApiException e) when (e.IsGone)
             {
                 LogRelist(e.Message);
-                resourceVersion = null;
+                _resourceVersion = null;
             }
             catch (Exception e)
             {
                 // Network faults, API errors, truncated streams: none of them may end the loop.
                 var delay = _backoff.Next();
                 metrics.WatchRestarted();
-                LogFailure(resourceVersion is null ? "list" : "watch", e.GetBaseException().Message, delay.TotalMilliseconds);
+                LogFailure(_resourceVersion is null ? "list" : "watch", e.GetBaseException().Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, stoppingToken);
             }
         }
@@ -85,20 +87,28 @@ internal sealed partial class KubernetesSandboxSource(
                 LogOversized(oversized.Bytes, KubernetesInputLimits.MaxObjectBytes, oversized.Name ?? "(name not in the first bytes)");
             }
 
-            resourceVersion = page.Metadata?.ResourceVersion;
-            continueToken = string.IsNullOrEmpty(page.Metadata?.Continue) ? null : page.Metadata.Continue;
+            // A page without its metadata cannot say whether more follow: fail the list rather than replace the cache
+            // with part of it.
+            var metadata = page.Metadata ?? throw new JsonException("list page without metadata");
+            resourceVersion = metadata.ResourceVersion;
+            continueToken = string.IsNullOrEmpty(metadata.Continue) ? null : metadata.Continue;
         }
         while (continueToken is not null);
+
+        if (string.IsNullOrEmpty(resourceVersion))
+        {
+            throw new JsonException("list response without metadata.resourceVersion");
+        }
 
         directory.ReplaceAll(records);
         metrics.Relisted();
         _backoff.Reset();
-        LogListed(records.Count, resourceVersion ?? "");
-        return resourceVersion ?? throw new JsonException("list response without metadata.resourceVersion");
+        LogListed(records.Count, resourceVersion);
+        return resourceVersion;
     }
 
-    /// <returns>The last resourceVersion seen, when the server ends the watch normally.</returns>
-    private async Task<string> WatchAsync(string resourceVersion, CancellationToken cancellationToken)
+    /// <summary>Applies events until the server ends the watch; every resourceVersion seen is kept at once.</summary>
+    private async Task WatchAsync(string resourceVersion, CancellationToken cancellationToken)
     {
         var timeoutSeconds = MinWatchSeconds + Random.Shared.Next(MinWatchSeconds);
         await foreach (var item in api.WatchAsync(_collectionPath, resourceVersion, timeoutSeconds, cancellationToken))
@@ -110,15 +120,13 @@ internal sealed partial class KubernetesSandboxSource(
             }
             else if (item.Event is { } watchEvent)
             {
-                resourceVersion = Apply(watchEvent) ?? resourceVersion;
+                _resourceVersion = Apply(watchEvent) ?? _resourceVersion;
             }
             else
             {
                 LogMalformedEvent(item.Malformed ?? "");
             }
         }
-
-        return resourceVersion;
     }
 
     /// <returns>The event's resourceVersion, or null when it carries none.</returns>

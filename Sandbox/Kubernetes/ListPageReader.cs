@@ -106,6 +106,10 @@ internal sealed class ListPageReader : IDisposable
                 case (State.BeforeValue, (byte)'[') when _currentKey == Key.Items:
                     _state = State.BeforeItem;
                     break;
+                case (State.BeforeValue, (byte)'}' or (byte)']' or (byte)',' or (byte)':'):
+                case (State.BeforeItem, (byte)'}' or (byte)':'):
+                    // No value can start here; without this the scanner would end an empty value on the same byte forever.
+                    throw new JsonException($"unexpected '{(char)b}' in the list response");
                 case (State.BeforeValue, _):
                     StartValue(inItems: false);
                     continue;
@@ -209,7 +213,7 @@ internal sealed class ListPageReader : IDisposable
                     _page.Items.Add(resource);
                 }
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
                 _page.Malformed.Add(e.Message);
             }
@@ -218,9 +222,11 @@ internal sealed class ListPageReader : IDisposable
         }
 
         _state = State.AfterValue;
-        if (_currentKey == Key.Metadata && !_oversized)
+        if (_currentKey == Key.Metadata)
         {
-            _page.Metadata = JsonSerializer.Deserialize(json, SandboxJsonContext.Default.ListMetadata);
+            // Metadata says whether more pages follow: without it the list is not known whole.
+            _page.Metadata = _oversized ? throw new JsonException("the list metadata is over the size cap")
+                : JsonSerializer.Deserialize(json, SandboxJsonContext.Default.ListMetadata);
         }
     }
 

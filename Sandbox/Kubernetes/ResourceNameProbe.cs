@@ -32,7 +32,7 @@ internal static class ResourceNameProbe
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             // Not JSON after all: the size alone is logged.
         }

@@ -175,6 +175,27 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_dropped_watch_resumes_from_the_last_version_seen_not_from_the_list()
+    {
+        _emulator.Upsert("default", "first", SandboxObjects.BatchSandbox());
+        var ingress = await StartIngressAsync();
+        _emulator.Upsert("default", "seen-on-the-watch", SandboxObjects.BatchSandbox());
+        await WaitForStatusAsync(ingress, "seen-on-the-watch", HttpStatusCode.OK, TimeSpan.FromSeconds(5), "the event on the first watch");
+
+        _emulator.CutNextWatchEventMidLine = true;
+        _emulator.Upsert("default", "after-the-cut", SandboxObjects.BatchSandbox());
+        await WaitForStatusAsync(ingress, "after-the-cut", HttpStatusCode.OK, TimeSpan.FromSeconds(8), "the event after the reconnect");
+
+        // SPEC §6.4: the reconnect asks from the version of the last event applied, so no history is needed twice.
+        var watchedFrom = _emulator.RequestLog.Where(p => p.Contains("watch=true", StringComparison.Ordinal))
+            .Select(p => long.Parse(p[(p.LastIndexOf("resourceVersion=", StringComparison.Ordinal) + "resourceVersion=".Length)..], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+        Assert.True(watchedFrom.Count >= 2, string.Join(", ", watchedFrom));
+        Assert.True(watchedFrom[1] > watchedFrom[0], $"the second watch started from {watchedFrom[1]}, the list's version was {watchedFrom[0]}");
+        Assert.Equal(1, _emulator.RequestLog.Count(p => !p.Contains("watch=true", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Faults_while_traffic_flows_fail_no_request_to_a_cached_sandbox()
     {
         _emulator.Upsert("default", "steady", SandboxObjects.BatchSandbox());
@@ -199,8 +220,10 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         await WaitForStatusAsync(ingress, "during-slow", HttpStatusCode.OK, OneSecond, "an event on the open watch while the server is slow");
         _emulator.ReleaseHungRequests();
 
-        // A truncated stream, then history gone (410) and two 500s on the relist.
-        _emulator.Compact();
+        // A truncated stream, then history gone past every version the ingress has seen (410), and two 500s on the
+        // relist. (Compacting only up to now would not do: the ingress resumes from the last version it saw, which the
+        // server can still serve.)
+        _emulator.ExpireHistory();
         _emulator.ListFailuresToServe = 2;
         _emulator.CutNextWatchEventMidLine = true;
         _emulator.Upsert("default", "after-relist", SandboxObjects.BatchSandbox());

@@ -129,6 +129,35 @@ public sealed class BoundedInputTests
             ListPageReader.ReadAsync(new ChunkedStream(i => bytes[i], bytes.Length), Cap, TestContext.Current.CancellationToken));
     }
 
+    [Theory]
+    [InlineData("""{"items":[{}}""")]
+    [InlineData("""{"items":[1 }""")]
+    [InlineData("""{"items":[}""")]
+    [InlineData("""{"metadata":}""")]
+    public async Task A_list_response_with_a_stray_closing_byte_is_an_error_not_an_endless_loop(string body)
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+
+        var read = ListPageReader.ReadAsync(new ChunkedStream(i => bytes[i], bytes.Length), Cap, TestContext.Current.CancellationToken);
+
+        await Assert.ThrowsAsync<System.Text.Json.JsonException>(() => read.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_line_one_byte_over_the_cap_whose_end_arrives_in_the_same_read_is_still_oversized()
+    {
+        const int cap = 100;
+        var line = new string('x', cap + 1) + "\n" + "small\n";
+        var bytes = Encoding.ASCII.GetBytes(line);
+        using var reader = new BoundedLineReader(new ChunkedStream(i => bytes[i], bytes.Length), cap);
+
+        var over = (await reader.ReadLineAsync(TestContext.Current.CancellationToken))!.Value;
+        var next = (await reader.ReadLineAsync(TestContext.Current.CancellationToken))!.Value;
+
+        Assert.Equal((true, cap + 1L, cap), (over.IsOversized, over.OversizedLength, over.Bytes.Length));
+        Assert.Equal("small", Encoding.ASCII.GetString(next.Bytes.Span));
+    }
+
     [Fact]
     public void Only_the_routing_annotations_are_kept()
     {
