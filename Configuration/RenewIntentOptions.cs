@@ -46,6 +46,9 @@ internal sealed record RenewIntentOptions
     public long QueueMaxLength { get; init; }
     public TimeSpan MinInterval { get; init; } = TimeSpan.FromSeconds(DefaultMinIntervalSeconds);
 
+    /// <summary>Open requests renew again once per interval; with no interval every request already publishes.</summary>
+    public bool RenewsOpenSessions => Enabled && MinInterval > TimeSpan.Zero;
+
     public static RenewIntentOptions Read(FlagReader flags)
     {
         if (!RedisDsn.TryParse(flags.Value(DsnFlag)!, out var dsn, out var dsnError))

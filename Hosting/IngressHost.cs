@@ -64,7 +64,7 @@ internal static class IngressHost
             services.AddSingleton<IProxyStage, SandboxLimitStage>();
         }
 
-        if (options.RenewIntent.Enabled && options.RenewIntent.MinInterval > TimeSpan.Zero)
+        if (options.RenewIntent.RenewsOpenSessions)
         {
             services.AddSingleton<IProxyStage, OpenSessionStage>();
         }
@@ -222,8 +222,7 @@ internal static class IngressHost
         services.AddHostedService(sp => sp.GetRequiredService<RedisRenewIntentPublisher>());
         services.AddSingleton<IProxyStage, RenewIntentStage>();
 
-        // With no interval there is nothing to pace open sessions by: every request already publishes.
-        if (options.MinInterval > TimeSpan.Zero)
+        if (options.RenewsOpenSessions)
         {
             services.AddSingleton<OpenSessions>();
             services.AddHostedService(sp => sp.GetRequiredService<OpenSessions>());

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace OpenSandbox.Ingress.Logging;
 
 /// <summary>
@@ -19,7 +17,4 @@ internal sealed class AccessLog(LogWriter writer, bool enabled)
             writer.TryWrite(entry);
         }
     }
-
-    /// <summary>One access line, as the writer formats it.</summary>
-    internal static void Format(in AccessLogEntry entry, IBufferWriter<byte> output) => new AccessLineFormatter().Format(entry, output);
 }

@@ -15,9 +15,7 @@ internal static class IngressLogging
         return logging;
     }
 
-    /// <summary>
-    /// The access log always exists, so the dropped-lines counter can be read from it; it writes only at <c>info</c> and below.
-    /// </summary>
+    /// <summary>The access log always exists (the request log writes to it); it writes only at <c>info</c> and below.</summary>
     public static IServiceCollection AddIngressAccessLog(this IServiceCollection services, LogLevel level)
     {
         AddLogWriter(services);

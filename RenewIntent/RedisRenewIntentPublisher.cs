@@ -129,7 +129,8 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
         _queue.Writer.TryComplete();
         try
         {
-            while (database is not null && _queue.Reader.TryPeek(out _))
+            // Never a new batch after the deadline: a batch cut off by it keeps its slots for the count below.
+            while (database is not null && !_giveUp.IsCancellationRequested && _queue.Reader.TryPeek(out _))
             {
                 await SendBatchAsync(database, key);
             }
@@ -232,7 +233,7 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
                 _counters.AddPublished();
             }
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             if (Settle(slot))
             {

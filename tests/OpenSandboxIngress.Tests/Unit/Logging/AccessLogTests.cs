@@ -16,7 +16,7 @@ public sealed class AccessLogTests
         var entry = new AccessLogEntry(DateTimeOffset.Parse("2026-11-29T10:00:00.123Z", System.Globalization.CultureInfo.InvariantCulture),
             "GET", "/a \"quoted\" path", "http://10.0.0.1:8080", 200, 1.23456, IPAddress.Parse("::ffff:192.0.2.1"));
 
-        AccessLog.Format(entry, buffer);
+        new AccessLineFormatter().Format(entry, buffer);
 
         var text = Encoding.UTF8.GetString(buffer.WrittenSpan);
         Assert.EndsWith("\n", text);
@@ -104,7 +104,7 @@ public sealed class AccessLogTests
     private static string FormatLine(AccessLogEntry entry)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        AccessLog.Format(entry, buffer);
+        new AccessLineFormatter().Format(entry, buffer);
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
@@ -123,7 +123,7 @@ public sealed class AccessLogTests
             {
                 var entry = new AccessLogEntry(DateTimeOffset.UnixEpoch.AddMilliseconds(123_456), method, path, target, status, duration, client);
                 var written = new ArrayBufferWriter<byte>();
-                AccessLog.Format(entry, written);
+                new AccessLineFormatter().Format(entry, written);
                 return Encoding.UTF8.GetString(written.WrittenSpan) == WithJsonWriter(entry);
             });
 
