@@ -114,16 +114,20 @@ internal sealed class KubernetesApi : IDisposable
         }
     }
 
+    /// <summary>The Status an API server answers an error with is small; a larger body is cut here, not buffered whole.</summary>
     private static async Task<string> DescribeErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
+        const int MaxErrorBodyBytes = 64 * 1024;
         var prefix = $"{(int)response.StatusCode} {response.ReasonPhrase}";
         try
         {
-            var status = await JsonSerializer.DeserializeAsync(await response.Content.ReadAsStreamAsync(cancellationToken),
-                SandboxJsonContext.Default.ApiStatus, cancellationToken);
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            var buffer = new byte[MaxErrorBodyBytes];
+            var length = await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+            var status = JsonSerializer.Deserialize(buffer.AsSpan(0, length), SandboxJsonContext.Default.ApiStatus);
             return status?.Message is { } message ? $"{prefix}: {message}" : prefix;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return response.StatusCode switch
             {
