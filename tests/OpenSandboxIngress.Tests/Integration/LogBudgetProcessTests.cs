@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
@@ -33,7 +34,7 @@ public sealed partial class LogBudgetProcessTests : IAsyncLifetime
         async Task WorkerAsync()
         {
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ingress.Port}"), Timeout = TimeSpan.FromSeconds(10) };
-            client.DefaultRequestHeaders.TryAddWithoutValidation("OpenSandbox-Ingress-To", refusedKey);
+            client.DefaultRequestHeaders.TryAddWithoutValidation(IngressHeaders.IngressTo, refusedKey);
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
             {
@@ -52,7 +53,7 @@ public sealed partial class LogBudgetProcessTests : IAsyncLifetime
 
         await SendRefusedAsync(ingress, 5000);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ingress.Port}"), Timeout = TimeSpan.FromSeconds(5) };
-        client.DefaultRequestHeaders.TryAddWithoutValidation("OpenSandbox-Ingress-To", _sandbox.RoutingKey);
+        client.DefaultRequestHeaders.TryAddWithoutValidation(IngressHeaders.IngressTo, _sandbox.RoutingKey);
         var clock = Stopwatch.StartNew();
         using var response = await client.GetAsync("/healthy", TestContext.Current.CancellationToken);
         var latency = clock.Elapsed;
@@ -99,7 +100,7 @@ public sealed partial class LogBudgetProcessTests : IAsyncLifetime
             // One keep-alive connection per client.
             using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1 };
             using var client = new HttpClient(handler) { BaseAddress = new Uri($"http://127.0.0.1:{ingress.Port}"), Timeout = TimeSpan.FromSeconds(10) };
-            client.DefaultRequestHeaders.TryAddWithoutValidation("OpenSandbox-Ingress-To", "nobody-80");
+            client.DefaultRequestHeaders.TryAddWithoutValidation(IngressHeaders.IngressTo, "nobody-80");
             int i;
             while ((i = Interlocked.Increment(ref next)) < 6000)
             {

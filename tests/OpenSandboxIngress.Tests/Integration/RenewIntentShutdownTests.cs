@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Integration;
@@ -66,7 +67,7 @@ public sealed partial class RenewIntentShutdownTests : IAsyncLifetime
             "--renew-intent-min-interval", "0", "--drain-timeout", "3");
         using (var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ingress.Port}"), Timeout = TimeSpan.FromSeconds(10) })
         {
-            client.DefaultRequestHeaders.TryAddWithoutValidation("OpenSandbox-Ingress-To", _sandbox.RoutingKey);
+            client.DefaultRequestHeaders.TryAddWithoutValidation(IngressHeaders.IngressTo, _sandbox.RoutingKey);
             for (var i = 0; i < Requests; i++)
             {
                 using var response = await client.GetAsync($"/work/{i}", TestContext.Current.CancellationToken);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.Tests.Infrastructure;
@@ -77,7 +78,7 @@ public sealed class SandboxLifecycleTests : IAsyncLifetime
     private HttpRequestMessage To(InProcessIngress ingress, string sandbox, string path = "/")
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(ingress.BaseAddress, path));
-        request.Headers.TryAddWithoutValidation("OpenSandbox-Ingress-To", $"{sandbox}-{_backend.Port}");
+        request.Headers.TryAddWithoutValidation(IngressHeaders.IngressTo, $"{sandbox}-{_backend.Port}");
         return request;
     }
 
