@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make bench: the ingress against direct access, nginx and the bare forwarder (bench/BareForwarder: Kestrel + one
-# HttpMessageInvoker, the limit of the ingress's design), side by side on this machine, in alternating rounds.
+# make bench: the ingress against direct access, nginx, the bare forwarder (bench/BareForwarder: Kestrel + one
+# HttpMessageInvoker, the limit of the ingress's design) and YARP's forwarder with its default transformer over the same
+# kind of invoker (bench/YarpDefault: the price of the library), side by side on this machine, in alternating rounds.
 #   ROUNDS (3)  DURATION seconds per run (5)  CONNECTIONS (64)  THREADS for wrk (2)
 #   BASELINE: another ingress binary (an earlier build, say) measured as the target "baseline" in the same rounds
 # Needs wrk and nginx (installed from Debian if missing) and the AOT binary (built if missing).
@@ -14,6 +15,7 @@ THREADS="${THREADS:-2}"
 OUT="bench/out"
 BASELINE="${BASELINE:-}"
 BACKEND_PORT=18080 NGINX_PROXY_PORT=18081 INGRESS_PORT=18082 INGRESS_10K_PORT=18083 BARE_PORT=18084 BASELINE_PORT=18085
+YARP_PORT=18086
 WS_BACKEND_PORT=18090
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -25,10 +27,11 @@ fi
 [[ -x "$OUT/wsload/WsLoad" ]] || dotnet publish bench/WsLoad -c Release -r linux-x64 -o "$OUT/wsload" >/dev/null
 # Built every run: it is the reference the ingress is held to, and must be built the way the ingress is.
 dotnet publish bench/BareForwarder -c Release -r linux-x64 -o "$OUT/bare" >/dev/null
+dotnet publish bench/YarpDefault -c Release -r linux-x64 -o "$OUT/yarp" >/dev/null
 
 # A server left on one of these ports (the backend listens with reuseport) would answer part of the load and spoil
 # every figure: refuse to measure rather than print a wrong table.
-for port in $BACKEND_PORT $NGINX_PROXY_PORT $INGRESS_PORT $INGRESS_10K_PORT $BARE_PORT $BASELINE_PORT $WS_BACKEND_PORT; do
+for port in $BACKEND_PORT $NGINX_PROXY_PORT $INGRESS_PORT $INGRESS_10K_PORT $BARE_PORT $BASELINE_PORT $YARP_PORT $WS_BACKEND_PORT; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "bench: port $port on 127.0.0.1 is already taken (a server from an earlier run?); stop it first" >&2
     exit 1
@@ -78,6 +81,7 @@ nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' & backend_pid=$!; pids+=
 nginx -p "$work" -c "$work/proxy.conf" -g 'daemon off;' & proxy_pid=$!; pids+=($proxy_pid)
 "$OUT/wsload/WsLoad" serve "$WS_BACKEND_PORT" & pids+=($!)
 "$OUT/bare/BareForwarder" "$BARE_PORT" "127.0.0.1:$BACKEND_PORT" "127.0.0.1:$WS_BACKEND_PORT" & bare_pid=$!; pids+=($bare_pid)
+"$OUT/yarp/YarpDefault" "$YARP_PORT" "127.0.0.1:$BACKEND_PORT" "127.0.0.1:$WS_BACKEND_PORT" & yarp_pid=$!; pids+=($yarp_pid)
 
 # --- the ingress: one sandbox (written with the backend), and a directory of 10,000 ---
 for i in $(seq 0 9999); do
@@ -86,7 +90,7 @@ done > "$work/sandboxes-10k/many.yaml"
 bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes" --listen-address 127.0.0.1 --port "$INGRESS_PORT" >"$work/logs/ingress.log" & ingress_pid=$!; pids+=($ingress_pid)
 bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes-10k" --listen-address 127.0.0.1 --port "$INGRESS_10K_PORT" >"$work/logs/ingress-10k.log" & ingress_10k_pid=$!; pids+=($ingress_10k_pid)
 
-targets="direct nginx bare ingress"
+targets="direct nginx bare yarp ingress"
 if [[ -n $BASELINE ]]; then
   "$BASELINE" --provider-type file --sandboxes-dir "$work/sandboxes" --listen-address 127.0.0.1 --port "$BASELINE_PORT" >"$work/logs/baseline.log" & baseline_pid=$!; pids+=($baseline_pid)
   targets="$targets baseline"
@@ -98,6 +102,7 @@ wait_for "http://127.0.0.1:$INGRESS_10K_PORT/status.ok"
 wait_for "http://127.0.0.1:$BACKEND_PORT/small"
 wait_for "http://127.0.0.1:$NGINX_PROXY_PORT/small"
 wait_for "http://127.0.0.1:$BARE_PORT/small"
+wait_for "http://127.0.0.1:$YARP_PORT/small"
 [[ -z $BASELINE ]] || wait_for "http://127.0.0.1:$BASELINE_PORT/status.ok"
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 idle_rss=$(rss_mib "$ingress_pid")
@@ -142,6 +147,7 @@ for round in $(seq 1 "$ROUNDS"); do
       direct) port=$BACKEND_PORT pid=$backend_pid ;;
       nginx) port=$NGINX_PROXY_PORT pid=$proxy_pid ;;
       bare) port=$BARE_PORT pid=$bare_pid ;;
+      yarp) port=$YARP_PORT pid=$yarp_pid ;;
       ingress) port=$INGRESS_PORT pid=$ingress_pid ;;
     esac
     run_wrk "small-keepalive/$target" "$pid" "http://127.0.0.1:$port/small" "$route" >> "$results"
@@ -155,6 +161,7 @@ for round in $(seq 1 "$ROUNDS"); do
   run_ws "websocket/direct" "ws://127.0.0.1:$WS_BACKEND_PORT/ws" "X-Unused: 1" >> "$results"
   run_ws "websocket/nginx" "ws://127.0.0.1:$NGINX_PROXY_PORT/ws" "X-Unused: 1" >> "$results"
   run_ws "websocket/bare" "ws://127.0.0.1:$BARE_PORT/ws" "X-Unused: 1" >> "$results"
+  run_ws "websocket/yarp" "ws://127.0.0.1:$YARP_PORT/ws" "X-Unused: 1" >> "$results"
   run_ws "websocket/ingress" "ws://127.0.0.1:$INGRESS_PORT/ws" "OpenSandbox-Ingress-To: bench-$WS_BACKEND_PORT" >> "$results"
   [[ -z $BASELINE ]] || run_ws "websocket/baseline" "ws://127.0.0.1:$BASELINE_PORT/ws" "OpenSandbox-Ingress-To: bench-$WS_BACKEND_PORT" >> "$results"
 done
@@ -171,7 +178,7 @@ function median(list,   n, arr, i, j, t) {
 { rps[$1] = rps[$1] " " $2; p50[$1] = p50[$1] " " $3; p99[$1] = p99[$1] " " $4; err[$1] += $5; if (NF >= 6) cpu[$1] = cpu[$1] " " $6 }
 END {
   printf "Median of %d rounds, %d s each, %d connections (WebSocket: 100), wrk -t2 / WsLoad, all on 127.0.0.1.\n\n", rounds, dur, conns
-  printf "CPU µs/req: CPU time of the serving process (direct: the nginx sandbox; nginx: the proxy; bare: the bare forwarder; ingress: the ingress) per request.\n"
+  printf "CPU µs/req: CPU time of the serving process (direct: the nginx sandbox; nginx: the proxy; bare: the bare forwarder; yarp: YARP with its default transformer; ingress: the ingress) per request.\n"
   printf "Ratios: the ingress requests/s (messages/s for WebSocket) over the reference; CPU and p99 ratios below the table.\n\n"
   printf "| scenario | target | requests/s | p50 ms | p99 ms | errors | CPU µs/req | ingress/bare | ingress/nginx | ingress/direct |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
   split("small-keepalive new-connection 1mib websocket", scenarios, " ")
@@ -194,6 +201,11 @@ END {
   }
   ki = "small-keepalive/ingress"; kb = "small-keepalive/bare"; kn = "small-keepalive/nginx"
   printf "\nsmall-keepalive ingress/bare: CPU per request %.2f, p99 %.2f; ingress/nginx: CPU per request %.2f, p99 %.2f\n", median(cpu[ki]) / median(cpu[kb]), median(p99[ki]) / median(p99[kb]), median(cpu[ki]) / median(cpu[kn]), median(p99[ki]) / median(p99[kn])
+  split("small-keepalive new-connection 1mib", compared, " ")
+  for (s = 1; s <= 3; s++) {
+    ki = compared[s] "/ingress"; ky = compared[s] "/yarp"; kb = compared[s] "/bare"
+    printf "%s yarp-default/bare: CPU per request %.2f; ingress/yarp-default: CPU per request %.2f, p99 %.2f\n", compared[s], median(cpu[ky]) / median(cpu[kb]), median(cpu[ki]) / median(cpu[ky]), median(p99[ki]) / median(p99[ky])
+  }
   if (("small-keepalive/baseline") in cpu) {
     split("small-keepalive new-connection 1mib", compared, " ")
     for (s = 1; s <= 3; s++) {
