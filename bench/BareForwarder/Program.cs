@@ -3,8 +3,6 @@
 // Every request goes to HTTP_BACKEND, paths under /ws to WS_BACKEND (as the nginx reference does). Request and response
 // headers are copied except the hop-by-hop ones, bodies are streamed, upgrades are tunnelled; no routing header is
 // read, nothing is logged, nothing is counted.
-using System.Globalization;
-using System.Net;
 
 if (args is not [var portText, var httpBackend, var wsBackend])
 {
@@ -12,26 +10,8 @@ if (args is not [var portText, var httpBackend, var wsBackend])
     return 2;
 }
 
-var builder = WebApplication.CreateSlimBuilder();
-builder.Logging.ClearProviders();
-builder.WebHost.ConfigureKestrel(kestrel =>
-{
-    kestrel.AddServerHeader = false;
-    kestrel.Limits.MaxRequestBodySize = null;
-    kestrel.Listen(IPAddress.Loopback, int.Parse(portText, CultureInfo.InvariantCulture));
-});
-var app = builder.Build();
-
-using var invoker = new HttpMessageInvoker(new SocketsHttpHandler
-{
-    UseProxy = false,
-    AllowAutoRedirect = false,
-    AutomaticDecompression = DecompressionMethods.None,
-    UseCookies = false,
-    ActivityHeadersPropagator = null,
-});
-var http = "http://" + httpBackend;
-var ws = "http://" + wsBackend;
-app.Map("/{**path}", context => Forwarder.ForwardAsync(context, invoker, context.Request.Path.StartsWithSegments("/ws") ? ws : http));
+var app = ReferenceServer.Build(portText);
+using var invoker = ReferenceServer.CreateInvoker();
+app.Map("/{**path}", context => Forwarder.ForwardAsync(context, invoker, ReferenceServer.DestinationOf(context, httpBackend, wsBackend)));
 await app.RunAsync();
 return 0;

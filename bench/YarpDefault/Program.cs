@@ -3,7 +3,6 @@
 // Every request goes to HTTP_BACKEND, paths under /ws to WS_BACKEND (as the other references do), through
 // IHttpForwarder.SendAsync with HttpTransformer.Default and the same invoker settings and activity timeout as the
 // ingress's; nothing is read, logged or counted.
-using System.Globalization;
 using System.Net;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -13,25 +12,8 @@ if (args is not [var portText, var httpBackend, var wsBackend])
     return 2;
 }
 
-var builder = WebApplication.CreateSlimBuilder();
-builder.Logging.ClearProviders();
-builder.Services.AddHttpForwarder();
-builder.WebHost.ConfigureKestrel(kestrel =>
-{
-    kestrel.AddServerHeader = false;
-    kestrel.Limits.MaxRequestBodySize = null;
-    kestrel.Listen(IPAddress.Loopback, int.Parse(portText, CultureInfo.InvariantCulture));
-});
-var app = builder.Build();
-
-using var invoker = new HttpMessageInvoker(new SocketsHttpHandler
-{
-    UseProxy = false,
-    AllowAutoRedirect = false,
-    AutomaticDecompression = DecompressionMethods.None,
-    UseCookies = false,
-    ActivityHeadersPropagator = null,
-});
+var app = ReferenceServer.Build(portText, services => services.AddHttpForwarder());
+using var invoker = ReferenceServer.CreateInvoker();
 var config = new ForwarderRequestConfig
 {
     ActivityTimeout = TimeSpan.FromHours(1),
@@ -39,11 +21,7 @@ var config = new ForwarderRequestConfig
     VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
 };
 var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
-var http = "http://" + httpBackend;
-var ws = "http://" + wsBackend;
 app.Map("/{**path}", async context =>
-{
-    await forwarder.SendAsync(context, context.Request.Path.StartsWithSegments("/ws") ? ws : http, invoker, config, HttpTransformer.Default);
-});
+    await forwarder.SendAsync(context, ReferenceServer.DestinationOf(context, httpBackend, wsBackend), invoker, config, HttpTransformer.Default));
 await app.RunAsync();
 return 0;
