@@ -132,6 +132,8 @@ internal sealed class IngressMetrics : IDisposable
 
     public void WatchRestarted() => Interlocked.Increment(ref _watchRestarts);
 
+    public long WatchRestarts => Volatile.Read(ref _watchRestarts);
+
     public void Relisted() => Interlocked.Increment(ref _relists);
 
     public void Dispose() => _meter.Dispose();
