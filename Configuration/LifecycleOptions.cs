@@ -37,7 +37,13 @@ internal sealed record LifecycleOptions
         DefaultValueFactory = _ => DefaultHoldMaxRequests,
     };
 
-    public static IEnumerable<Option> Flags => [WakeOnRequestFlag, ApiUrlFlag, ApiKeyFileFlag, HoldTimeoutFlag, HoldMaxRequestsFlag];
+    public static readonly Option<bool> HoldProbePortFlag = new("--hold-probe-port")
+    {
+        Description = "Send a held request to a sandbox that has an endpoint but is not ready yet as soon as its port accepts a connection, "
+            + "instead of waiting for the resource to turn ready (needs --hold-timeout).",
+    };
+
+    public static IEnumerable<Option> Flags => [WakeOnRequestFlag, ApiUrlFlag, ApiKeyFileFlag, HoldTimeoutFlag, HoldMaxRequestsFlag, HoldProbePortFlag];
 
     public bool WakeOnRequest { get; init; }
 
@@ -51,6 +57,9 @@ internal sealed record LifecycleOptions
     public TimeSpan HoldTimeout { get; init; }
 
     public int HoldMaxRequests { get; init; } = DefaultHoldMaxRequests;
+
+    /// <summary>A held request for a sandbox that is starting goes out once its port accepts, ready or not.</summary>
+    public bool HoldProbePort { get; init; }
 
     /// <summary>Whether the lifecycle stage runs at all.</summary>
     public bool IsOn => WakeOnRequest || HoldTimeout > TimeSpan.Zero;
@@ -82,12 +91,20 @@ internal sealed record LifecycleOptions
             }
         }
 
+        var holdTimeout = flags.Seconds(HoldTimeoutFlag, zeroAllowed: true);
+        var probePort = flags.Value(HoldProbePortFlag);
+        if (probePort && holdTimeout <= TimeSpan.Zero)
+        {
+            probePort = flags.Fail<bool>(HoldProbePortFlag, "--hold-probe-port needs --hold-timeout above 0: it changes how a held request waits");
+        }
+
         return new LifecycleOptions
         {
             WakeOnRequest = wake,
             ApiUrl = url,
             ApiKeyFile = keyFile,
-            HoldTimeout = flags.Seconds(HoldTimeoutFlag, zeroAllowed: true),
+            HoldTimeout = holdTimeout,
+            HoldProbePort = probePort,
             HoldMaxRequests = flags.AtLeast(HoldMaxRequestsFlag, 1, ""),
         };
     }

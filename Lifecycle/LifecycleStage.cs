@@ -15,7 +15,8 @@ namespace OpenSandbox.Ingress.Lifecycle;
 /// a request for a sandbox that exists but is not ready wakes it when it is paused (the call is shared and never
 /// waited for past the request's own deadline) and, with a hold, waits on the cache's change events until the sandbox
 /// is routable, is deleted, the wake fails, the deadline passes or the client leaves. Each change refreshes only the
-/// lookup; access is checked again only when the sandbox's token changed.
+/// lookup; access is checked again only when the sandbox's token changed. With <c>--hold-probe-port</c> a sandbox that
+/// is starting at a known endpoint is sent the request at once, retried while its port refuses (<see cref="PortProbe"/>).
 /// </summary>
 /// <param name="waker">Present with <c>--wake-on-request</c>; without it paused sandboxes are only waited for.</param>
 internal sealed partial class LifecycleStage(
@@ -55,13 +56,13 @@ internal sealed partial class LifecycleStage(
             return;
         }
 
-        // 3. The wait; the slot is free again before the request is forwarded or answered.
-        ErrorResponse? refusal;
+        // 3. The hold; the slot is free again once the sandbox is routable, its port took the request, or the hold ended.
+        var held = new HoldResult(HoldEnd.ClientGone);
         metrics.HoldStarted();
         var started = time.GetTimestamp();
         try
         {
-            (request, refusal) = await WaitAsync(context, request, wake, started);
+            held = await HoldAsync(context, request, next, wake, started);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -71,33 +72,60 @@ internal sealed partial class LifecycleStage(
         finally
         {
             Interlocked.Decrement(ref _held);
-            metrics.HoldEnded(time.GetElapsedTime(started));
+            metrics.HoldEnded(time.GetElapsedTime(started), held.End);
         }
 
-        await (refusal is null ? next(context) : refusal.WriteAsync(context));
+        // 4. The forwarding a port probe started goes on; otherwise the request is forwarded or answered now.
+        await (held.Forwarding ?? held.Refusal?.WriteAsync(context) ?? next(context));
     }
 
-    /// <returns>The request once its sandbox is routable (refusal null), or the answer to give.</returns>
-    private async Task<(SandboxRequestFeature Request, ErrorResponse? Refusal)> WaitAsync(HttpContext context, SandboxRequestFeature request,
-        Task<WakeOutcome>? wake, long started)
+    /// <summary>Waits until the request can go on, or must be answered.</summary>
+    private async Task<HoldResult> HoldAsync(HttpContext context, SandboxRequestFeature request, RequestDelegate next, Task<WakeOutcome>? wake,
+        long started)
     {
         while (true)
         {
-            // 1. A failed wake ends the wait: the sandbox will not come back by itself.
-            if (wake is { IsCompletedSuccessfully: true, Result.IsAccepted: false })
+            // 1. The sandbox as the cache shows it now, read after taking the change signal so that no change between the
+            //    read and the wait is missed: gone, ambiguous, changed owner of the token, or a newer state.
+            var changed = directory.NextChange;
+            if (Refresh(context, ref request) is { } ended)
             {
-                return (request, WakeFailed(request, wake.Result));
+                return ended;
             }
 
-            // 2. Wait for the next change of the cache or the end of a wake call, within the hold's own deadline.
-            var changed = directory.NextChange;
+            if (request.Sandbox.Readiness.IsReady)
+            {
+                return new HoldResult(HoldEnd.Ready);
+            }
+
+            // 2. A sandbox that finished pausing while the request waited is woken now; a failed wake ends the wait, since
+            //    the sandbox will not come back by itself.
+            wake = wake is { IsCompleted: false } ? wake : Wake(request, context) ?? wake;
+            if (wake is { IsCompletedSuccessfully: true, Result.IsAccepted: false })
+            {
+                return new HoldResult(HoldEnd.WakeFailed, WakeFailed(request, wake.Result));
+            }
+
+            // 3. The hold's own deadline.
             var remaining = options.HoldTimeout - time.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero)
             {
                 LogHoldTimedOut(request.SandboxId, options.HoldTimeout.TotalSeconds);
-                return (request, Refusals.NotReady(request));
+                return new HoldResult(HoldEnd.Deadline, Refusals.NotReady(request));
             }
 
+            // 4. A sandbox starting at a known endpoint gets the request as soon as its port accepts (--hold-probe-port).
+            if (options.HoldProbePort && request.Sandbox is { Readiness.State: ReadinessState.NotReady, Address: not null })
+            {
+                if (await ProbeAsync(context, request, next, remaining) is { } probed)
+                {
+                    return probed;
+                }
+
+                continue;
+            }
+
+            // 5. Otherwise the next change of the cache or the end of a wake call, within the deadline.
             var woken = wake is { IsCompleted: false } ? wake : null;
             try
             {
@@ -105,38 +133,96 @@ internal sealed partial class LifecycleStage(
             }
             catch (TimeoutException)
             {
-                continue;
+                // The deadline is checked at the top.
             }
+        }
+    }
 
-            // 3. The sandbox as the cache shows it now: gone, ambiguous, changed owner of the token, or a newer state.
-            if (!ResolutionStage.TryFind(directory, request.Route, out var sandbox, out var missing))
+    /// <returns>The end of the hold when the sandbox is gone or the request lost its access; null when it goes on.</returns>
+    private HoldResult? Refresh(HttpContext context, ref SandboxRequestFeature request)
+    {
+        if (!ResolutionStage.TryFind(directory, request.Route, out var sandbox, out var missing))
+        {
+            return new HoldResult(HoldEnd.Deleted, missing);
+        }
+
+        if (ReferenceEquals(sandbox, request.Sandbox))
+        {
+            return null;
+        }
+
+        if (sandbox.AccessToken != request.Sandbox.AccessToken)
+        {
+            if (!resolution.TryResolve(context, out var again, out var refused))
             {
-                return (request, missing);
+                return new HoldResult(HoldEnd.Refused, refused);
             }
 
-            if (!ReferenceEquals(sandbox, request.Sandbox))
+            context.Features.Set(again);
+            request = again;
+        }
+
+        request.Sandbox = sandbox;
+        return null;
+    }
+
+    /// <summary>
+    /// Sends the request to the starting sandbox while the cache is watched: a sandbox that is deleted, starts pausing,
+    /// moves or changes its token meanwhile ends the attempt, and the hold looks at it again.
+    /// </summary>
+    /// <returns>The end of the hold once the request went out or the deadline passed; null when the attempt was abandoned.</returns>
+    private async Task<HoldResult?> ProbeAsync(HttpContext context, SandboxRequestFeature request, RequestDelegate next, TimeSpan remaining)
+    {
+        // 1. Forward with the probe; a stage after this one may answer before the request reaches the sandbox's port.
+        using var probe = new PortProbe(remaining);
+        request.Probe = probe;
+        var forwarding = next(context);
+        var watching = AbandonOnChangeAsync(probe, request);
+        await Task.WhenAny(probe.Ended, forwarding);
+        probe.Report(PortProbeOutcome.Sent);
+        await watching;
+
+        // 2. Sent: the request is the forwarding's now, whether or not the cache shows the sandbox ready yet.
+        var outcome = await probe.Ended;
+        if (outcome == PortProbeOutcome.Sent)
+        {
+            var end = context.RequestAborted.IsCancellationRequested ? HoldEnd.ClientGone
+                : ResolutionStage.TryFind(directory, request.Route, out var now, out _) && now.Readiness.IsReady ? HoldEnd.Ready
+                : HoldEnd.Port;
+            if (end == HoldEnd.Port)
             {
-                if (sandbox.AccessToken != request.Sandbox.AccessToken)
-                {
-                    if (!resolution.TryResolve(context, out var again, out var refused))
-                    {
-                        return (request, refused);
-                    }
-
-                    context.Features.Set(again);
-                    request = again;
-                }
-
-                request.Sandbox = sandbox;
+                metrics.PortProbeServed();
             }
 
-            if (sandbox.Readiness.IsReady)
+            return new HoldResult(end, Forwarding: forwarding);
+        }
+
+        // 3. Nothing reached the sandbox and nothing was answered: the hold decides again.
+        await forwarding;
+        request.Probe = null;
+        if (outcome == PortProbeOutcome.DeadlinePassed)
+        {
+            LogHoldTimedOut(request.SandboxId, options.HoldTimeout.TotalSeconds);
+            return new HoldResult(HoldEnd.Deadline, Refusals.NotReady(request));
+        }
+
+        return null;
+    }
+
+    private async Task AbandonOnChangeAsync(PortProbe probe, SandboxRequestFeature request)
+    {
+        var probing = request.Sandbox;
+        while (!probe.Ended.IsCompleted)
+        {
+            var changed = directory.NextChange;
+            if (!ResolutionStage.TryFind(directory, request.Route, out var now, out _) || now.Readiness.IsPauseTransition
+                || !Equals(now.Address, probing.Address) || now.AccessToken != probing.AccessToken)
             {
-                return (request, null);
+                probe.Abandon();
+                return;
             }
 
-            // 4. A sandbox that finished pausing while the request waited is woken now.
-            wake = wake is { IsCompleted: false } ? wake : Wake(request, context) ?? wake;
+            await Task.WhenAny(changed, probe.Ended);
         }
     }
 
@@ -152,4 +238,8 @@ internal sealed partial class LifecycleStage(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Client went away while waiting for sandbox {SandboxId}")]
     private partial void LogClientGone(string sandboxId);
+
+    /// <param name="Refusal">The answer to give; null when the request goes on.</param>
+    /// <param name="Forwarding">The forwarding a port probe started, still running.</param>
+    private readonly record struct HoldResult(HoldEnd End, ErrorResponse? Refusal = null, Task? Forwarding = null);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Lifecycle;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
@@ -21,6 +22,9 @@ internal sealed class IngressMetrics : IDisposable
 
     private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
 
+    /// <summary>Label values of <see cref="HoldEnd"/>, in its order.</summary>
+    private static readonly string[] HoldEnds = ["ready", "port", "deadline", "deleted", "wake_failed", "refused", "client_gone"];
+
     /// <summary>Label values of <see cref="RefusalReason"/>, in its order.</summary>
     private static readonly string[] RefusalReasons = ["sandbox_limit"];
 
@@ -36,6 +40,8 @@ internal sealed class IngressMetrics : IDisposable
     private long _wakeAccepted;
     private long _wakeFailed;
     private readonly Histogram<double> _waitDuration;
+    private readonly KeyValuePair<string, object?>[] _holdEndTags;
+    private long _portProbeServed;
     private long _activeWebSockets;
     private long _openConnections;
     private long _watchRestarts;
@@ -62,9 +68,12 @@ internal sealed class IngressMetrics : IDisposable
             description: "Requests refused before reaching their sandbox, by reason (sandbox_limit: --max-requests-per-sandbox).");
         _meter.CreateObservableUpDownCounter("opensandbox_ingress_requests_waiting", () => Waiting,
             description: "Requests waiting now for their sandbox to become ready (--hold-timeout).");
+        _holdEndTags = Array.ConvertAll(HoldEnds, end => new KeyValuePair<string, object?>("ended", end));
         _waitDuration = _meter.CreateHistogram<double>("opensandbox_ingress_wait_duration", unit: "s",
-            description: "How long requests waited for their sandbox to become ready.",
+            description: "How long requests waited for their sandbox, by how the wait ended (ready, port, deadline, deleted, wake_failed, refused, client_gone).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120] });
+        _meter.CreateObservableCounter("opensandbox_ingress_hold_port_served", () => Volatile.Read(ref _portProbeServed),
+            description: "Held requests sent to their sandbox once its port accepted, before the cache showed it ready (--hold-probe-port).");
         _meter.CreateObservableCounter("opensandbox_ingress_wake_calls", () => new Measurement<long>[]
         {
             new(Volatile.Read(ref _wakeAccepted), new KeyValuePair<string, object?>("result", "accepted")),
@@ -110,11 +119,13 @@ internal sealed class IngressMetrics : IDisposable
 
     public void HoldStarted() => Interlocked.Increment(ref _waiting);
 
-    public void HoldEnded(TimeSpan waited)
+    public void HoldEnded(TimeSpan waited, HoldEnd end)
     {
         Interlocked.Decrement(ref _waiting);
-        _waitDuration.Record(waited.TotalSeconds);
+        _waitDuration.Record(waited.TotalSeconds, _holdEndTags[(int)end]);
     }
+
+    public void PortProbeServed() => Interlocked.Increment(ref _portProbeServed);
 
     public void WakeCalled(bool accepted) => Interlocked.Increment(ref accepted ? ref _wakeAccepted : ref _wakeFailed);
 

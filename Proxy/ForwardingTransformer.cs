@@ -53,6 +53,12 @@ internal sealed class ForwardingTransformer(RoutingOptions routing) : HttpTransf
         Replace(incoming, headers, IngressHeaders.ForwardedProto, request.Scheme);
         Replace(incoming, headers, IngressHeaders.ForwardedHost, request.Host.HasValue ? request.Host.Value : null);
         Replace(incoming, headers, IngressHeaders.ForwardedPrefix, sandboxRequest.ForwardedPrefix);
+
+        // 5. A held request sent ahead of readiness carries its probe to the connect-retry handler.
+        if (sandboxRequest.Probe is { } probe)
+        {
+            proxyRequest.Options.Set(PortProbe.Key, probe);
+        }
     }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse,

@@ -28,6 +28,9 @@ internal sealed class SandboxRequestFeature(SandboxRoute route, SandboxRecord sa
         set => _destination = value;
     }
 
+    /// <summary>Set by the hold stage when the request goes to a sandbox that is not ready yet (<c>--hold-probe-port</c>).</summary>
+    public PortProbe? Probe { get; set; }
+
     /// <summary>True once the forwarding stage sent the request; false when the ingress answered it itself.</summary>
     public bool Forwarded { get; set; }
 

@@ -11,7 +11,7 @@ namespace OpenSandbox.Ingress.Proxy;
 /// </summary>
 internal sealed class UpstreamClient : IDisposable
 {
-    public UpstreamClient(UpstreamOptions options, TimeProvider time, IngressMetrics metrics)
+    public UpstreamClient(UpstreamOptions options, LifecycleOptions lifecycle, TimeProvider time, IngressMetrics metrics)
     {
         var sockets = new SocketsHttpHandler
         {
@@ -26,8 +26,8 @@ internal sealed class UpstreamClient : IDisposable
             EnableMultipleHttp2Connections = true,
             ActivityHeadersPropagator = null,
         };
-        // The headers deadline is outermost, so connection retries count against it.
-        HttpMessageHandler handler = options.ConnectRetry > TimeSpan.Zero
+        // The headers deadline is outermost, so connection retries (port probes included) count against it.
+        HttpMessageHandler handler = options.ConnectRetry > TimeSpan.Zero || lifecycle.HoldProbePort
             ? new ConnectRetryHandler(options.ConnectRetry, time, metrics.UpstreamConnectRetried, sockets)
             : sockets;
         Invoker = new HttpMessageInvoker(options.ResponseTimeout is { } timeout ? new ResponseHeadersTimeoutHandler(timeout, handler) : handler);

@@ -20,16 +20,25 @@ internal sealed partial class WebSocketDrain(ILogger<WebSocketDrain> logger)
     /// </summary>
     public bool TryTrack(HttpContext context)
     {
+        // A request forwarded a second time (after a port probe the hold abandoned) is wrapped once.
         if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
         {
-            context.Features.Set<IHttpUpgradeFeature>(new TrackedUpgrade(upgrade, this));
+            if (upgrade is not TrackedUpgrade)
+            {
+                context.Features.Set<IHttpUpgradeFeature>(new TrackedUpgrade(upgrade, this));
+            }
+
             return true;
         }
 
         // Extended CONNECT is a CONNECT: other requests skip the feature lookup, which HTTP/1.1 connections answer slowly.
         if (HttpMethods.IsConnect(context.Request.Method) && context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
         {
-            context.Features.Set<IHttpExtendedConnectFeature>(new TrackedExtendedConnect(connect, this));
+            if (connect is not TrackedExtendedConnect)
+            {
+                context.Features.Set<IHttpExtendedConnectFeature>(new TrackedExtendedConnect(connect, this));
+            }
+
             return true;
         }
 

@@ -56,6 +56,13 @@ internal sealed partial class ForwardingStage(
     private Task ReportAsync(HttpContext context, ForwarderError error, SandboxRequestFeature request)
     {
         var cause = context.Features.Get<IForwarderErrorFeature>()?.Exception?.GetBaseException();
+        if (cause is PortProbeEndedException)
+        {
+            // The sandbox's port never accepted this request: the hold answers it, as any held request.
+            request.Forwarded = false;
+            return Task.CompletedTask;
+        }
+
         if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
             or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled)
         {

@@ -33,13 +33,14 @@ internal sealed class TestBackend : IAsyncDisposable
 
     public RecordedRequest LastRequest => _requests.Last();
 
-    public static async Task<TestBackend> StartAsync()
+    /// <param name="port">0 for any free port; a given one for a sandbox whose port opens late.</param>
+    public static async Task<TestBackend> StartAsync(int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(IPAddress.Loopback, 0);
+            k.Listen(IPAddress.Loopback, port);
             k.Limits.MaxRequestBodySize = null;
             k.Limits.MaxRequestHeadersTotalSize = 1024 * 1024;
             k.Limits.MaxRequestLineSize = 1024 * 1024;

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Metrics;
+using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
 

@@ -97,6 +97,7 @@ public sealed class IngressOptionsTests
     [InlineData("--shutdown-delay", "100000")]
     [InlineData("--hold-timeout", "-1")]
     [InlineData("--hold-max-requests", "0")]
+    [InlineData("--hold-probe-port", "true")]
     [InlineData("--upstream-connect-retry", "-1")]
     [InlineData("--max-requests-per-sandbox", "-1")]
     public void Bad_values_fail_with_one_line_naming_the_flag(string flag, string value)

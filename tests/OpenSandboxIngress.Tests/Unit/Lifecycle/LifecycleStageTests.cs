@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using OpenSandbox.Ingress.Configuration;
@@ -24,8 +25,8 @@ public sealed class LifecycleStageTests : IDisposable
 
     public void Dispose() => _metrics.Dispose();
 
-    private LifecycleStage Stage(double holdSeconds = 5, int holdMax = 10) =>
-        new(new LifecycleOptions { HoldTimeout = TimeSpan.FromSeconds(holdSeconds), HoldMaxRequests = holdMax }, _directory,
+    private LifecycleStage Stage(double holdSeconds = 5, int holdMax = 10, bool probePort = false) =>
+        new(new LifecycleOptions { HoldTimeout = TimeSpan.FromSeconds(holdSeconds), HoldMaxRequests = holdMax, HoldProbePort = probePort }, _directory,
             new ResolutionStage(new RouteReader(new RoutingOptions()), _directory, new AccessGuard(SecureAccessKeys.None, _time)),
             _time, _metrics, NullLogger<LifecycleStage>.Instance);
 
@@ -131,5 +132,89 @@ public sealed class LifecycleStageTests : IDisposable
         await Stage(holdSeconds: 0).InvokeAsync(context.Http, context.Next);
 
         Assert.Equal((503, 0), (context.Status, context.NextCalls));
+    }
+
+    [Fact]
+    public async Task With_port_probing_a_starting_sandbox_gets_the_request_at_once_and_the_hold_ends_when_the_port_took_it()
+    {
+        var context = Held(StageContext.Sandbox(readiness: Starting));
+        PortProbe? seen = null;
+        var release = new TaskCompletionSource();
+        context.Next = async http =>
+        {
+            // As the connect-retry handler does once a connection is made; the response then takes its time.
+            seen = http.Features.GetRequiredFeature<SandboxRequestFeature>().Probe;
+            seen!.Report(PortProbeOutcome.Sent);
+            await release.Task;
+        };
+
+        var held = Stage(probePort: true).InvokeAsync(context.Http, context.Next);
+        await Eventually.WaitAsync(() => Task.FromResult(_metrics.Waiting), n => n == 0, TimeSpan.FromSeconds(5), "the slot freed once the port took the request");
+
+        Assert.NotNull(seen);
+        Assert.False(held.IsCompleted);
+        release.SetResult();
+        await held;
+        Assert.Equal(TimeSpan.FromSeconds(5), seen.Window);
+    }
+
+    [Fact]
+    public async Task A_sandbox_deleted_while_its_port_is_probed_ends_the_attempt_with_404()
+    {
+        var context = Held(StageContext.Sandbox(readiness: Starting));
+        context.Next = async http =>
+        {
+            // A port that keeps refusing: the handler waits between attempts until the hold abandons the probe.
+            var probe = http.Features.GetRequiredFeature<SandboxRequestFeature>().Probe!;
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, probe.Abandoned);
+            }
+            catch (OperationCanceledException)
+            {
+                probe.Stop(PortProbeOutcome.Abandoned);
+            }
+
+            http.Response.StatusCode = 502;
+        };
+        var held = Stage(probePort: true).InvokeAsync(context.Http, context.Next);
+        await Eventually.WaitAsync(() => Task.FromResult(context.Feature!.Probe is not null), probing => probing, TimeSpan.FromSeconds(5), "the probe");
+
+        _directory.Remove("default", "box");
+        await held.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+
+        Assert.Equal(404, context.Status);
+        Assert.Equal(0, _metrics.Waiting);
+    }
+
+    [Fact]
+    public async Task A_probe_whose_port_refuses_until_the_deadline_gets_the_hold_deadline_answer()
+    {
+        var context = Held(StageContext.Sandbox(readiness: Starting));
+        context.Next = http =>
+        {
+            http.Features.GetRequiredFeature<SandboxRequestFeature>().Probe!.Stop(PortProbeOutcome.DeadlinePassed);
+            return Task.CompletedTask;
+        };
+
+        await Stage(probePort: true).InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(503, context.Status);
+        Assert.Equal("5", context.Http.Response.Headers.RetryAfter.ToString());
+        Assert.Null(context.Feature!.Probe);
+    }
+
+    [Fact]
+    public async Task A_paused_sandbox_is_not_probed()
+    {
+        var context = Held(StageContext.Sandbox(readiness: new SandboxReadiness(ReadinessState.Paused, "sandbox is paused")));
+        var held = Stage(probePort: true).InvokeAsync(context.Http, context.Next);
+        await Eventually.WaitAsync(() => Task.FromResult(_metrics.Waiting), n => n == 1, TimeSpan.FromSeconds(5), "the held request");
+
+        Assert.Equal(0, context.NextCalls);
+        _directory.Upsert(StageContext.Sandbox());
+        await held;
+        Assert.Equal(1, context.NextCalls);
+        Assert.Null(context.Feature!.Probe);
     }
 }

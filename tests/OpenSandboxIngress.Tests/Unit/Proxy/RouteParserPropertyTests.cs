@@ -1,7 +1,7 @@
-using OpenSandbox.Ingress.Tests.Infrastructure;
 using CsCheck;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Security;
+using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Unit.Proxy;
 

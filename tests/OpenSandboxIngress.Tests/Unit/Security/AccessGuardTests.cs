@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Primitives;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Time.Testing;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Security;

@@ -1,5 +1,5 @@
-using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Security;
+using OpenSandbox.Ingress.Tests.Infrastructure;
 
 namespace OpenSandbox.Ingress.Tests.Unit.Security;
 

@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Primitives;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Time.Testing;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Security;

@@ -18,7 +18,7 @@ public sealed class ForwardingStageTests : IDisposable
     private readonly IngressMetrics _metrics = new(new RoutingOptions(), new SandboxDirectory(SandboxNaming.Exact), new RenewIntentCounters(), Discarded.Log);
     private readonly UpstreamClient _upstream;
 
-    public ForwardingStageTests() => _upstream = new UpstreamClient(new UpstreamOptions(), new FakeTimeProvider(), _metrics);
+    public ForwardingStageTests() => _upstream = new UpstreamClient(new UpstreamOptions(), new LifecycleOptions(), new FakeTimeProvider(), _metrics);
 
     public void Dispose()
     {

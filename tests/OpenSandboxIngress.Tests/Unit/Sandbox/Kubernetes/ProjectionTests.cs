@@ -1,5 +1,5 @@
-using OpenSandbox.Ingress.Sandbox;
 using System.Text.Json;
+using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Sandbox.Kubernetes;
 
 namespace OpenSandbox.Ingress.Tests.Unit.Sandbox.Kubernetes;
