@@ -127,6 +127,8 @@ internal sealed class IngressMetrics : IDisposable
 
     public void PortProbeServed() => Interlocked.Increment(ref _portProbeServed);
 
+    public long PortProbesServed => Volatile.Read(ref _portProbeServed);
+
     public void WakeCalled(bool accepted) => Interlocked.Increment(ref accepted ? ref _wakeAccepted : ref _wakeFailed);
 
     public void Refused(RefusalReason reason) => Interlocked.Increment(ref _refused[(int)reason]);

@@ -104,6 +104,7 @@ public sealed class HoldProbePortTests : IAsyncLifetime
             Assert.True(controller.IsCompleted, $"answered after {firstByte.TotalMilliseconds:F0} ms, before the resource was ready");
         }
 
+        Assert.Equal(probePort ? 1 : 0, metrics.PortProbesServed);
         await controller;
     }
 
