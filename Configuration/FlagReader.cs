@@ -6,9 +6,12 @@ namespace OpenSandbox.Ingress.Configuration;
 /// Reads parsed flags for the options records and keeps the first problem as <c>--flag: reason</c>, the one line the
 /// binary prints before anything listens. A record reads its own flags and checks them where it declares them.
 /// </summary>
-internal sealed class FlagReader(ParseResult result)
+/// <param name="environment">Reads an environment variable (the OpenTelemetry ones); tests give their own.</param>
+internal sealed class FlagReader(ParseResult result, Func<string, string?>? environment = null)
 {
     private const double MaxSeconds = 86_400;
+
+    private readonly Func<string, string?> _environment = environment ?? Environment.GetEnvironmentVariable;
 
     /// <summary>The first problem found, or null.</summary>
     public string? Error { get; private set; }
@@ -19,6 +22,15 @@ internal sealed class FlagReader(ParseResult result)
     public T Fail<T>(Option option, string reason, T placeholder = default!)
     {
         Error ??= $"{option.Name}: {reason}";
+        return placeholder;
+    }
+
+    public string? Variable(string name) => _environment(name);
+
+    /// <summary>Records a problem with an environment variable, as <c>NAME: reason</c>, and returns a placeholder value.</summary>
+    public T FailVariable<T>(string name, string reason, T placeholder)
+    {
+        Error ??= $"{name}: {reason}";
         return placeholder;
     }
 

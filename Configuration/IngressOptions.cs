@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace OpenSandbox.Ingress.Configuration;
 
-/// <summary>Everything the command line decides, one record per concern, validated once at start-up and immutable after.</summary>
+/// <summary>Everything the command line (and, for traces, the standard OpenTelemetry variables) decides, one record per concern, validated once at start-up and immutable after.</summary>
 internal sealed record IngressOptions
 {
     public ListenOptions Listen { get; init; } = new();
@@ -14,6 +14,7 @@ internal sealed record IngressOptions
     public LimitOptions Limits { get; init; } = new();
     public LoggingOptions Logging { get; init; } = new();
     public ShutdownOptions Shutdown { get; init; } = new();
+    public TracingOptions Tracing { get; init; } = new();
 
     /// <summary>Every flag, in the order <c>--help</c> lists them.</summary>
     public static IEnumerable<Option> Flags =>
@@ -23,9 +24,10 @@ internal sealed record IngressOptions
     ];
 
     /// <summary>The options of a parsed command line, or the first problem as <c>--flag: reason</c>.</summary>
-    public static (IngressOptions? Options, string? Error) Read(ParseResult result)
+    /// <param name="environment">Reads the OpenTelemetry variables; the process environment when null.</param>
+    public static (IngressOptions? Options, string? Error) Read(ParseResult result, Func<string, string?>? environment = null)
     {
-        var flags = new FlagReader(result);
+        var flags = new FlagReader(result, environment);
         var options = new IngressOptions
         {
             Listen = ListenOptions.Read(flags),
@@ -37,6 +39,7 @@ internal sealed record IngressOptions
             Limits = LimitOptions.Read(flags),
             Logging = LoggingOptions.Read(flags),
             Shutdown = ShutdownOptions.Read(flags),
+            Tracing = TracingOptions.Read(flags),
         };
         return flags.Error is null ? (options, null) : (null, flags.Error);
     }

@@ -18,9 +18,12 @@ using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Sandbox.Files;
 using OpenSandbox.Ingress.Sandbox.Kubernetes;
 using OpenSandbox.Ingress.Security;
+using OpenSandbox.Ingress.Tracing;
 using OpenSandbox.Ingress.Version;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace OpenSandbox.Ingress.Hosting;
@@ -46,7 +49,7 @@ internal static class IngressHost
         var services = builder.Services;
         services.AddSingleton(options.Listen).AddSingleton(options.Source).AddSingleton(options.Routing).AddSingleton(options.Routing.SecureAccessKeys)
             .AddSingleton(options.Upstream).AddSingleton(options.RenewIntent).AddSingleton(options.Lifecycle).AddSingleton(options.Limits)
-            .AddSingleton(options.Logging).AddSingleton(options.Shutdown);
+            .AddSingleton(options.Logging).AddSingleton(options.Shutdown).AddSingleton(options.Tracing);
         services.AddSingleton(TimeProvider.System);
 
         // 2. What requests are answered from: the cache and its source.
@@ -73,6 +76,7 @@ internal static class IngressHost
         services.AddSingleton<UpstreamClient>().AddSingleton<ForwardingTransformer>().AddSingleton<ForwardingStage>().AddSingleton<ProxyPipeline>();
         services.AddSingleton<RequestLog>().AddIngressAccessLog(options.Logging.Level);
         AddMetrics(services, options);
+        AddTracing(services, options.Tracing);
         AddShutdown(services, options.Shutdown);
         services.AddSingleton<StatusProbe>();
         overrideServices?.Invoke(services);
@@ -195,9 +199,32 @@ internal static class IngressHost
         if (options.Listen.MetricsPort is not null)
         {
             services.AddOpenTelemetry()
-                .ConfigureResource(resource => resource.AddService(BuildInfo.ProgramName, serviceVersion: BuildInfo.Version))
+                .ConfigureResource(resource => resource.AddService(options.Tracing.ServiceName, serviceVersion: BuildInfo.Version))
                 .WithMetrics(metrics => metrics.AddMeter(IngressMetrics.MeterName).AddPrometheusExporter());
         }
+    }
+
+    /// <summary>
+    /// Traces (SPEC §15) only with an OTLP endpoint: without one nothing listens to the ingress's activity source, so no
+    /// span is started. Spans go out over OTLP/HTTP (protobuf) through a bounded queue that drops and counts.
+    /// </summary>
+    private static void AddTracing(IServiceCollection services, TracingOptions options)
+    {
+        if (!options.IsOn)
+        {
+            return;
+        }
+
+        // The exporter reads OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT and _COMPRESSION itself; the endpoint and protocol are set here.
+        services.AddSingleton(_ => new SpanExportQueue(new OtlpTraceExporter(new OtlpExporterOptions
+        {
+            Endpoint = options.TracesEndpoint!,
+            Protocol = OtlpExportProtocol.HttpProtobuf,
+        })));
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(options.ServiceName, serviceVersion: BuildInfo.Version))
+            .WithTracing(tracing => tracing.AddSource(IngressTracing.SourceName).SetSampler(TraceSamplers.From(options))
+                .AddProcessor(sp => sp.GetRequiredService<SpanExportQueue>()));
     }
 
     /// <summary>SIGTERM/SIGINT: see <see cref="ShutdownSequence"/>.</summary>

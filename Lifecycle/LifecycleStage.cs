@@ -7,6 +7,7 @@ using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Proxy.Answers;
 using OpenSandbox.Ingress.Proxy.Pipeline;
 using OpenSandbox.Ingress.Sandbox;
+using OpenSandbox.Ingress.Tracing;
 
 namespace OpenSandbox.Ingress.Lifecycle;
 
@@ -58,6 +59,7 @@ internal sealed partial class LifecycleStage(
 
         // 3. The hold; the slot is free again once the sandbox is routable, its port took the request, or the hold ended.
         var held = new HoldResult(HoldEnd.ClientGone);
+        using var span = IngressTracing.Source.StartActivity("hold");
         metrics.HoldStarted();
         var started = time.GetTimestamp();
         try
@@ -73,6 +75,7 @@ internal sealed partial class LifecycleStage(
         {
             Interlocked.Decrement(ref _held);
             metrics.HoldEnded(time.GetElapsedTime(started), held.End);
+            span?.SetTag("opensandbox.hold.ended", held.End.ToString());
         }
 
         // 4. The forwarding a port probe started goes on; otherwise the request is forwarded or answered now.

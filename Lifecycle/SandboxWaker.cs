@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using OpenSandbox.Ingress.Metrics;
+using OpenSandbox.Ingress.Tracing;
 
 namespace OpenSandbox.Ingress.Lifecycle;
 
@@ -56,10 +58,13 @@ internal sealed class SandboxWaker(LifecycleApi api, TimeProvider time, IngressM
     {
         // Off the caller's stack, so the Lazy is published before the call can end and remove it.
         await Task.Yield();
+        using var span = IngressTracing.Source.StartActivity("wake", ActivityKind.Client);
+        span?.SetTag("opensandbox.sandbox.name", sandboxId);
         try
         {
             var outcome = await api.ResumeAsync(sandboxId, requestId);
             metrics.WakeCalled(outcome.IsAccepted);
+            span?.SetTag("opensandbox.wake.accepted", outcome.IsAccepted);
             _recent[sandboxId] = (time.GetTimestamp() + (long)(Quiet.TotalSeconds * time.TimestampFrequency), outcome);
             return outcome;
         }

@@ -17,7 +17,7 @@ namespace OpenSandbox.Ingress.Logging;
 internal sealed class AccessLineFormatter
 {
     /// <summary>What a queued entry is charged beyond its text: the struct, the client address and the line's fixed part.</summary>
-    private const int EntryOverheadBytes = 320;
+    private const int EntryOverheadBytes = 400;
 
     /// <summary>Characters the default JSON encoder leaves as they are; a value with any other takes the encoder.</summary>
     private static readonly SearchValues<char> Plain =
@@ -59,6 +59,7 @@ internal sealed class AccessLineFormatter
         Number(output, entry.DurationMs, "F1");
         output.Write("ms from "u8);
         String(output, clientText);
+        output.Write(entry.Upgrade switch { UpgradeLine.Opened => " upgrade opened"u8, UpgradeLine.Closed => " upgrade closed"u8, _ => ""u8 });
         output.Write("\",\"State\":{\"Method\":\""u8);
         Cut(output, entry.Method, LogLimits.MaxMethodChars);
         output.Write("\",\"Path\":\""u8);
@@ -71,7 +72,18 @@ internal sealed class AccessLineFormatter
         Number(output, Math.Round(entry.DurationMs, 3), null);
         output.Write(",\"Client\":\""u8);
         String(output, clientText);
-        output.Write("\"}}\n"u8);
+        output.Write("\",\"TraceId\":\""u8);
+        String(output, entry.TraceId ?? "-");
+        output.Write("\",\"BytesReceived\":"u8);
+        Number(output, entry.Received, null);
+        output.Write(",\"BytesSent\":"u8);
+        Number(output, entry.Sent, null);
+        if (entry.Upgrade != UpgradeLine.None)
+        {
+            output.Write(entry.Upgrade == UpgradeLine.Opened ? ",\"Upgrade\":\"opened\""u8 : ",\"Upgrade\":\"closed\""u8);
+        }
+
+        output.Write("}}\n"u8);
     }
 
     /// <summary>A client chooses the method and the path: past <paramref name="max"/> characters they are cut and marked.</summary>

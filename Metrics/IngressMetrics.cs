@@ -5,6 +5,8 @@ using OpenSandbox.Ingress.Lifecycle;
 using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
+using OpenSandbox.Ingress.Tracing;
+using OpenSandbox.Ingress.Traffic;
 using OpenSandbox.Ingress.Version;
 
 namespace OpenSandbox.Ingress.Metrics;
@@ -42,13 +44,16 @@ internal sealed class IngressMetrics : IDisposable
     private readonly Histogram<double> _waitDuration;
     private readonly KeyValuePair<string, object?>[] _holdEndTags;
     private long _portProbeServed;
+    private long _bytesReceived;
+    private long _bytesSent;
     private long _activeWebSockets;
     private long _openConnections;
     private long _watchRestarts;
     private long _relists;
 
     /// <param name="log">The one log writer, whose dropped lines are counted here.</param>
-    public IngressMetrics(RoutingOptions routing, SandboxDirectory directory, RenewIntentCounters renewIntents, LogWriter log)
+    /// <param name="spans">The span export queue, when traces are on.</param>
+    public IngressMetrics(RoutingOptions routing, SandboxDirectory directory, RenewIntentCounters renewIntents, LogWriter log, SpanExportQueue? spans = null)
     {
         _mode = new("mode", routing.Mode == RoutingMode.Uri ? "uri" : "header");
         _statusClassTags = Array.ConvertAll(StatusClasses, statusClass => new KeyValuePair<string, object?>("status_class", statusClass));
@@ -92,6 +97,16 @@ internal sealed class IngressMetrics : IDisposable
             new(renewIntents.Dropped, new KeyValuePair<string, object?>("outcome", "dropped")),
             new(renewIntents.Failed, new KeyValuePair<string, object?>("outcome", "failed")),
         }, description: "Renew intents by outcome.");
+        _meter.CreateObservableCounter("opensandbox_ingress_bytes", () => new Measurement<long>[]
+        {
+            new(Volatile.Read(ref _bytesReceived), new KeyValuePair<string, object?>("direction", "received")),
+            new(Volatile.Read(ref _bytesSent), new KeyValuePair<string, object?>("direction", "sent")),
+        }, unit: "By", description: "Body bytes received from and sent to clients (upgraded connections: all bytes each way), counted when a request ends.");
+        _meter.CreateObservableCounter("opensandbox_ingress_spans", () => new Measurement<long>[]
+        {
+            new(spans?.Exported ?? 0, new KeyValuePair<string, object?>("outcome", "exported")),
+            new(spans?.Dropped ?? 0, new KeyValuePair<string, object?>("outcome", "dropped")),
+        }, description: "Finished spans handed to the OTLP exporter, or dropped because its queue was full.");
         _meter.CreateObservableCounter("opensandbox_ingress_log_lines_dropped", () => log.Dropped,
             description: "Log lines of any kind (access lines included) dropped because stdout did not keep up with the log budget.");
         _meter.CreateObservableGauge("opensandbox_ingress_build_info", () => new Measurement<int>(1,
@@ -101,8 +116,10 @@ internal sealed class IngressMetrics : IDisposable
             new KeyValuePair<string, object?>("runtime", BuildInfo.Runtime)), description: "Build information; the value is always 1.");
     }
 
-    public void RequestCompleted(int statusCode, TimeSpan duration)
+    public void RequestCompleted(int statusCode, TimeSpan duration, RequestTraffic traffic)
     {
+        Interlocked.Add(ref _bytesReceived, traffic.Received);
+        Interlocked.Add(ref _bytesSent, traffic.Sent);
         var statusClass = statusCode is >= 100 and < 600 ? (statusCode / 100) - 1 : StatusClasses.Length - 1;
         Interlocked.Increment(ref _requests[statusClass]);
         _duration.Record(duration.TotalSeconds, new TagList { _mode, _statusClassTags[statusClass] });

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 
 namespace OpenSandbox.Ingress.Proxy;
@@ -43,6 +44,7 @@ internal sealed class ConnectRetryHandler(TimeSpan window, TimeProvider time, Ac
 
                     // 2. Wait, and try again unless the hold has given up on this attempt meanwhile.
                     onRetry();
+                    Activity.Current?.AddEvent(new ActivityEvent("connect_retry"));
                     await DelayAsync(delay, probe, cancellationToken);
                     delay = delay * 2 < MaxDelay ? delay * 2 : MaxDelay;
                 }

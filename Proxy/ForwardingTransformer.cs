@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Tracing;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace OpenSandbox.Ingress.Proxy;
@@ -54,7 +55,10 @@ internal sealed class ForwardingTransformer(RoutingOptions routing) : HttpTransf
         Replace(incoming, headers, IngressHeaders.ForwardedHost, request.Host.HasValue ? request.Host.Value : null);
         Replace(incoming, headers, IngressHeaders.ForwardedPrefix, sandboxRequest.ForwardedPrefix);
 
-        // 5. A held request sent ahead of readiness carries its probe to the connect-retry handler.
+        // 5. With traces on, the sandbox continues the trace under the ingress's upstream span.
+        IngressTracing.Propagate(headers);
+
+        // 6. A held request sent ahead of readiness carries its probe to the connect-retry handler.
         if (sandboxRequest.Probe is { } probe)
         {
             proxyRequest.Options.Set(PortProbe.Key, probe);

@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using OpenSandbox.Ingress.Logging;
+using OpenSandbox.Ingress.Traffic;
 
 namespace OpenSandbox.Ingress.Proxy;
 
@@ -10,7 +13,7 @@ namespace OpenSandbox.Ingress.Proxy;
 /// at a frame boundary instead of a reset. Upgraded streams are registered here by wrapping the request's upgrade
 /// feature before YARP takes it.
 /// </summary>
-internal sealed partial class WebSocketDrain(ILogger<WebSocketDrain> logger)
+internal sealed partial class WebSocketDrain(RequestLog requestLog, ILogger<WebSocketDrain> logger)
 {
     private readonly ConcurrentDictionary<ClosableTunnelStream, byte> _open = new();
 
@@ -25,7 +28,7 @@ internal sealed partial class WebSocketDrain(ILogger<WebSocketDrain> logger)
         {
             if (upgrade is not TrackedUpgrade)
             {
-                context.Features.Set<IHttpUpgradeFeature>(new TrackedUpgrade(upgrade, this));
+                context.Features.Set<IHttpUpgradeFeature>(new TrackedUpgrade(upgrade, this, context));
             }
 
             return true;
@@ -36,7 +39,7 @@ internal sealed partial class WebSocketDrain(ILogger<WebSocketDrain> logger)
         {
             if (connect is not TrackedExtendedConnect)
             {
-                context.Features.Set<IHttpExtendedConnectFeature>(new TrackedExtendedConnect(connect, this));
+                context.Features.Set<IHttpExtendedConnectFeature>(new TrackedExtendedConnect(connect, this, context));
             }
 
             return true;
@@ -57,9 +60,12 @@ internal sealed partial class WebSocketDrain(ILogger<WebSocketDrain> logger)
         }
     }
 
-    private Stream Register(Stream upgraded)
+    /// <summary>The tunnel is open: its bytes are counted from here, and the access log gets its opening line.</summary>
+    private Stream Register(Stream upgraded, HttpContext context)
     {
-        var stream = new ClosableTunnelStream(upgraded, closed => _open.TryRemove(closed, out _));
+        var traffic = context.Features.Get<RequestTraffic>() ?? new RequestTraffic(Stopwatch.GetTimestamp());
+        requestLog.UpgradeOpened(context, traffic);
+        var stream = new ClosableTunnelStream(new CountingStream(upgraded, traffic), closed => _open.TryRemove(closed, out _));
         _open[stream] = 0;
         return stream;
     }
@@ -67,19 +73,19 @@ internal sealed partial class WebSocketDrain(ILogger<WebSocketDrain> logger)
     [LoggerMessage(Level = LogLevel.Information, Message = "Drain deadline: closing {Count} open WebSockets with 1001")]
     private partial void LogClosing(int count);
 
-    private sealed class TrackedUpgrade(IHttpUpgradeFeature inner, WebSocketDrain drain) : IHttpUpgradeFeature
+    private sealed class TrackedUpgrade(IHttpUpgradeFeature inner, WebSocketDrain drain, HttpContext context) : IHttpUpgradeFeature
     {
         public bool IsUpgradableRequest => inner.IsUpgradableRequest;
 
-        public async Task<Stream> UpgradeAsync() => drain.Register(await inner.UpgradeAsync());
+        public async Task<Stream> UpgradeAsync() => drain.Register(await inner.UpgradeAsync(), context);
     }
 
-    private sealed class TrackedExtendedConnect(IHttpExtendedConnectFeature inner, WebSocketDrain drain) : IHttpExtendedConnectFeature
+    private sealed class TrackedExtendedConnect(IHttpExtendedConnectFeature inner, WebSocketDrain drain, HttpContext context) : IHttpExtendedConnectFeature
     {
         public bool IsExtendedConnect => inner.IsExtendedConnect;
 
         public string? Protocol => inner.Protocol;
 
-        public async ValueTask<Stream> AcceptAsync() => drain.Register(await inner.AcceptAsync());
+        public async ValueTask<Stream> AcceptAsync() => drain.Register(await inner.AcceptAsync(), context);
     }
 }

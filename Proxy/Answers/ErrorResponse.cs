@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using OpenSandbox.Ingress.Tracing;
 
 namespace OpenSandbox.Ingress.Proxy.Answers;
 
@@ -32,8 +33,9 @@ internal sealed record ErrorResponse(ErrorCode Code, string Reason, string? Sand
             return Task.CompletedTask;
         }
 
-        // 2. Status and the headers every form shares.
+        // 2. Status and the headers every form shares; the request's span is named after the answer.
         response.StatusCode = Status;
+        IngressTracing.Answered(Code);
         var headers = response.Headers;
         if (Code.RetryAfterSeconds() is { } retryAfter)
         {

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.Proxy.Answers;
+using OpenSandbox.Ingress.Tracing;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace OpenSandbox.Ingress.Proxy.Pipeline;
@@ -31,18 +33,28 @@ internal sealed partial class ForwardingStage(
             metrics.WebSocketOpened();
         }
 
-        // 2. Forward.
+        // 2. Forward, inside the upstream span when traces are on.
         request.Forwarded = true;
         ForwarderError error;
-        try
+        using (var span = IngressTracing.Source.StartActivity("upstream", ActivityKind.Client))
         {
-            error = await forwarder.SendAsync(context, request.Destination.Prefix, upstream.Invoker, upstream.RequestConfig, transformer);
-        }
-        finally
-        {
-            if (upgrade)
+            span?.SetTag("server.address", request.Destination.Prefix);
+            try
             {
-                metrics.WebSocketClosed();
+                error = await forwarder.SendAsync(context, request.Destination.Prefix, upstream.Invoker, upstream.RequestConfig, transformer);
+            }
+            finally
+            {
+                if (upgrade)
+                {
+                    metrics.WebSocketClosed();
+                }
+            }
+
+            span?.SetTag("http.response.status_code", context.Response.StatusCode);
+            if (error != ForwarderError.None)
+            {
+                span?.SetStatus(ActivityStatusCode.Error, error.ToString());
             }
         }
 

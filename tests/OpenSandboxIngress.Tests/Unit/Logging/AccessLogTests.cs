@@ -121,7 +121,9 @@ public sealed class AccessLogTests
                 Gen.Const<IPAddress?>(IPAddress.Parse("fe80::1%2"))))
             .Sample((method, path, target, status, duration, client) =>
             {
-                var entry = new AccessLogEntry(DateTimeOffset.UnixEpoch.AddMilliseconds(123_456), method, path, target, status, duration, client);
+                // The trace id, byte counts and upgrade line vary with the status, so every combination is met.
+                var entry = new AccessLogEntry(DateTimeOffset.UnixEpoch.AddMilliseconds(123_456), method, path, target, status, duration, client,
+                    status % 2 == 0 ? "4bf92f3577b34da6a3ce929d0e0e4736" : null, status * 1021L, (long)(duration * 7), (UpgradeLine)(status % 3));
                 var written = new ArrayBufferWriter<byte>();
                 new AccessLineFormatter().Format(entry, written);
                 return Encoding.UTF8.GetString(written.WrittenSpan) == WithJsonWriter(entry);
@@ -143,8 +145,9 @@ public sealed class AccessLogTests
             json.WriteNumber("EventId", 1);
             json.WriteString("LogLevel", "Information");
             json.WriteString("Category", AccessLog.Category);
+            var upgrade = entry.Upgrade switch { UpgradeLine.Opened => " upgrade opened", UpgradeLine.Closed => " upgrade closed", _ => "" };
             json.WriteString("Message", string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{entry.Method} {path} -> {target} {entry.Status} {entry.DurationMs:F1}ms from {clientText}"));
+                $"{entry.Method} {path} -> {target} {entry.Status} {entry.DurationMs:F1}ms from {clientText}{upgrade}"));
             json.WriteStartObject("State");
             json.WriteString("Method", entry.Method);
             json.WriteString("Path", path);
@@ -152,6 +155,14 @@ public sealed class AccessLogTests
             json.WriteNumber("Status", entry.Status);
             json.WriteNumber("DurationMs", Math.Round(entry.DurationMs, 3));
             json.WriteString("Client", clientText);
+            json.WriteString("TraceId", entry.TraceId ?? "-");
+            json.WriteNumber("BytesReceived", entry.Received);
+            json.WriteNumber("BytesSent", entry.Sent);
+            if (entry.Upgrade != UpgradeLine.None)
+            {
+                json.WriteString("Upgrade", entry.Upgrade == UpgradeLine.Opened ? "opened" : "closed");
+            }
+
             json.WriteEndObject();
             json.WriteEndObject();
         }

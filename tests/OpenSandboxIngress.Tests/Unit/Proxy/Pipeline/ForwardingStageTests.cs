@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Logging;
 using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Proxy.Pipeline;
@@ -56,7 +57,7 @@ public sealed class ForwardingStageTests : IDisposable
         var context = StageContext.Resolved(StageContext.Sandbox(), 8080);
         context.Feature!.Destination = context.Feature.Sandbox.Address!.At(8080);
         var stage = new ForwardingStage(forwarder, _upstream, new ForwardingTransformer(new RoutingOptions()),
-            new WebSocketDrain(NullLogger<WebSocketDrain>.Instance), _metrics, NullLogger<ForwardingStage>.Instance);
+            new WebSocketDrain(new RequestLog(_metrics, new AccessLog(Discarded.Log, enabled: false), TimeProvider.System), NullLogger<WebSocketDrain>.Instance), _metrics, NullLogger<ForwardingStage>.Instance);
         await stage.InvokeAsync(context.Http);
         return context;
     }
