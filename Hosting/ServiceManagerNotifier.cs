@@ -83,19 +83,17 @@ internal sealed partial class ServiceManagerNotifier(
         }
     }
 
-    /// <summary>A notify socket that is gone is logged, never fatal: the ingress serves whether systemd listens or not.</summary>
+    /// <summary>
+    /// A notify socket that is gone (or a path too long for one) is logged, never fatal: the ingress serves whether systemd
+    /// listens or not. Without <c>NOTIFY_SOCKET</c> the notifier itself sends nothing.
+    /// </summary>
     private void Send(ServiceState state)
     {
-        if (!notifier.IsEnabled)
-        {
-            return;
-        }
-
         try
         {
             notifier.Notify(state);
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or ArgumentException)
         {
             LogNotifyFailed(state.ToString().ReplaceLineEndings(" "), e.Message);
         }
