@@ -19,13 +19,18 @@ TAG ?= $(VERSION)
 BUILD_PROPS := -p:Version="$(VERSION)" -p:GitCommit="$(GIT_COMMIT)" -p:BuildTime="$(BUILD_TIME)"
 TEST_PROJECT := tests/OpenSandboxIngress.Tests
 
-.PHONY: build test run fmt docker clean bench profile redis
+.PHONY: build test run fmt docker clean bench profile redis dist
 
 ## build: Native AOT publish to bin/opensandbox-ingress (fails on any trim/AOT warning)
 build:
 	dotnet publish OpenSandboxIngress.csproj -c Release -r $(RID) -o bin/publish $(BUILD_PROPS)
 	cp bin/publish/opensandbox-ingress bin/opensandbox-ingress
 	@file bin/opensandbox-ingress 2>/dev/null || true
+
+## dist: release archives for nodes, dist/opensandbox-ingress-$(VERSION)-linux-{amd64,arm64}.tar.gz and dist/SHA256SUMS
+##       (binary, systemd unit, environment file, README; arm64 cross-compiled, see packaging/dist.sh)
+dist:
+	VERSION="$(VERSION)" GIT_COMMIT="$(GIT_COMMIT)" BUILD_TIME="$(BUILD_TIME)" packaging/dist.sh
 
 ## test: unit and integration tests (real sockets, real backends)
 test:
@@ -58,4 +63,4 @@ redis:
 	redis-server --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 
 clean:
-	rm -rf bin obj $(TEST_PROJECT)/bin $(TEST_PROJECT)/obj
+	rm -rf bin obj dist $(TEST_PROJECT)/bin $(TEST_PROJECT)/obj

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Lifecycle;
@@ -227,11 +228,14 @@ internal static class IngressHost
                 .AddProcessor(sp => sp.GetRequiredService<SpanExportQueue>()));
     }
 
-    /// <summary>SIGTERM/SIGINT: see <see cref="ShutdownSequence"/>.</summary>
+    /// <summary>SIGTERM/SIGINT: see <see cref="ShutdownSequence"/>; readiness and stopping for systemd: <see cref="ServiceManagerNotifier"/>.</summary>
     private static void AddShutdown(IServiceCollection services, ShutdownOptions options)
     {
         services.AddSingleton<DrainState>().AddSingleton<WebSocketDrain>().AddSingleton<ShutdownSequence>();
         services.AddHostedService(sp => sp.GetRequiredService<ShutdownSequence>());
+        // systemd's notify socket, when NOTIFY_SOCKET names one (the unit in packaging/); otherwise the notifier sends nothing.
+        services.AddSingleton<ISystemdNotifier>(new SystemdNotifier()).AddSingleton<ServiceManagerNotifier>();
+        services.AddHostedService(sp => sp.GetRequiredService<ServiceManagerNotifier>());
         services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Budget);
     }
 

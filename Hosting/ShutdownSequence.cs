@@ -7,13 +7,15 @@ namespace OpenSandbox.Ingress.Hosting;
 
 /// <summary>
 /// What happens on SIGTERM/SIGINT (SPEC §12), in order: <c>/status.ok</c> turns 503 at once; the ingress keeps accepting
-/// for <c>--shutdown-delay</c> (Kubernetes removes a terminating pod from Service endpoints asynchronously); then the
+/// for <c>--shutdown-delay</c> (Kubernetes removes a terminating pod from Service endpoints asynchronously), and systemd
+/// hears <c>STOPPING=1</c> at the same moment; then the
 /// listeners stop accepting and drain; one second before the host stops waiting, open WebSockets get a 1001 close. The host
 /// calls <see cref="StoppingAsync"/> on every lifecycle service before it stops any, the web server included.
 /// </summary>
 internal sealed partial class ShutdownSequence(
     DrainState drain,
     WebSocketDrain webSockets,
+    ServiceManagerNotifier serviceManager,
     ShutdownOptions options,
     ILogger<ShutdownSequence> logger) : IHostedLifecycleService
 {
@@ -22,6 +24,7 @@ internal sealed partial class ShutdownSequence(
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         drain.Begin();
+        serviceManager.Draining();
         LogDraining(options.Delay.TotalSeconds, (options.Budget - options.Delay).TotalSeconds);
         var closeWebSocketsAfter = options.Budget - WebSocketCloseMargin;
         _ = webSockets.CloseAllAfterAsync(closeWebSocketsAfter > TimeSpan.Zero ? closeWebSocketsAfter : TimeSpan.Zero);

@@ -42,9 +42,13 @@ internal sealed class IngressProcess : IAsyncDisposable
     }
 
     /// <summary>Runs the binary to completion (for --help, --version and bad input).</summary>
-    public static async Task<(int ExitCode, string StdOut, string StdErr, TimeSpan Elapsed)> RunToExitAsync(params string[] args)
+    public static Task<(int ExitCode, string StdOut, string StdErr, TimeSpan Elapsed)> RunToExitAsync(params string[] args) =>
+        RunToExitAsync(IngressLaunch.Default, args);
+
+    /// <summary>Runs the binary to completion as <paramref name="launch"/> says (another binary, an emulator in front).</summary>
+    public static async Task<(int ExitCode, string StdOut, string StdErr, TimeSpan Elapsed)> RunToExitAsync(IngressLaunch launch, params string[] args)
     {
-        using var process = Process.Start(StartInfo(args))!;
+        using var process = Process.Start(StartInfo(args, launch))!;
         var clock = Stopwatch.StartNew();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -69,10 +73,15 @@ internal sealed class IngressProcess : IAsyncDisposable
     public static Task<IngressProcess> StartWithStdoutStalledAsync(params string[] args) =>
         StartAsync(waitForReady: true, workingDirectory: null, args, readStdout: false);
 
-    private static async Task<IngressProcess> StartAsync(bool waitForReady, string? workingDirectory, string[] args, bool readStdout = true)
+    /// <summary>Starts the ingress on a free loopback port as <paramref name="launch"/> says, waiting for 200 only if it asks to.</summary>
+    public static Task<IngressProcess> StartAsync(IngressLaunch launch, params string[] args) =>
+        StartAsync(launch.WaitForReady, workingDirectory: null, args, launch: launch);
+
+    private static async Task<IngressProcess> StartAsync(bool waitForReady, string? workingDirectory, string[] args, bool readStdout = true,
+        IngressLaunch? launch = null)
     {
         var port = FreePort.Next();
-        var info = StartInfo([.. args, "--listen-address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var info = StartInfo([.. args, "--listen-address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], launch);
         info.WorkingDirectory = workingDirectory ?? "";
         var ingress = Launch(info, port, readStdout);
         if (waitForReady)
@@ -235,17 +244,23 @@ internal sealed class IngressProcess : IAsyncDisposable
         }
     }
 
-    private static ProcessStartInfo StartInfo(string[] args)
+    private static ProcessStartInfo StartInfo(string[] args, IngressLaunch? launch = null)
     {
-        var info = new ProcessStartInfo(ExecutablePath)
+        launch ??= IngressLaunch.Default;
+        var info = new ProcessStartInfo(launch.Command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in args)
+        foreach (var arg in launch.Command.Skip(1).Concat(args))
         {
             info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in launch.Environment)
+        {
+            info.Environment[name] = value;
         }
 
         return info;
