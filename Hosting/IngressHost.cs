@@ -280,6 +280,10 @@ internal static class IngressHost
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting.Lifetime", level);
         logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        // ASP.NET Core's per-request logging (request start and end) is replaced by the access log; while any level of it
+        // is on, the host also makes an Activity and a log scope for every request, which the ingress does not use (its
+        // own server span continues the client's trace when traces are on). Kestrel still logs unhandled exceptions.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // YARP reports forwarding failures with stack traces; the request handler logs them in one line instead.
         logging.AddFilter("Yarp", LogLevel.Error);
         // Every line, the framework's included, through one bounded writer that never blocks (SPEC §10).

@@ -39,7 +39,9 @@ internal sealed partial class LifecycleStage(
 
     private async Task AwaitRoutableAsync(HttpContext context, SandboxRequestFeature request, RequestDelegate next)
     {
-        // 1. A paused sandbox is woken; without a hold the request is answered at once and the call goes on alone.
+        // 1. A paused sandbox is woken (inside the hold's span, when there is a hold); without a hold the request is
+        //    answered at once and the call goes on alone.
+        var span = options.HoldTimeout > TimeSpan.Zero ? IngressTracing.Source.StartActivity("hold") : null;
         var wake = Wake(request, context);
         if (options.HoldTimeout <= TimeSpan.Zero)
         {
@@ -52,6 +54,7 @@ internal sealed partial class LifecycleStage(
         if (Interlocked.Increment(ref _held) > options.HoldMaxRequests)
         {
             Interlocked.Decrement(ref _held);
+            span?.Dispose();
             await (Refusals.NotReady(request) with { Reason = $"sandbox {request.SandboxId} is not ready and {options.HoldMaxRequests} requests are waiting already" })
                 .WriteAsync(context);
             return;
@@ -59,7 +62,6 @@ internal sealed partial class LifecycleStage(
 
         // 3. The hold; the slot is free again once the sandbox is routable, its port took the request, or the hold ended.
         var held = new HoldResult(HoldEnd.ClientGone);
-        using var span = IngressTracing.Source.StartActivity("hold");
         metrics.HoldStarted();
         var started = time.GetTimestamp();
         try
@@ -76,6 +78,9 @@ internal sealed partial class LifecycleStage(
             Interlocked.Decrement(ref _held);
             metrics.HoldEnded(time.GetElapsedTime(started), held.End);
             span?.SetTag("opensandbox.hold.ended", held.End.ToString());
+
+            // The hold's span ends with the hold, so what follows is the request's again.
+            span?.Dispose();
         }
 
         // 4. The forwarding a port probe started goes on; otherwise the request is forwarded or answered now.

@@ -34,6 +34,8 @@ internal static class IngressTracing
                 out var remote)
             ? remote
             : default;
+        // A request without a context starts a trace of its own, whatever the host put in Activity.Current.
+        Activity.Current = null;
         return Source.StartActivity("request", ActivityKind.Server, parent);
     }
 

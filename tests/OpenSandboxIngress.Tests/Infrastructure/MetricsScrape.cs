@@ -7,8 +7,9 @@ internal static class MetricsScrape
 {
     private static readonly HttpClient Client = new() { Timeout = TimeSpan.FromSeconds(5) };
 
+    /// <param name="label">When given, only the label sets holding it (<c>outcome="dropped"</c>) are summed.</param>
     /// <returns>The sum of every sample of <paramref name="sample"/> (all label sets), 0 when there is none.</returns>
-    public static async Task<double> ValueAsync(Uri metricsAddress, string sample)
+    public static async Task<double> ValueAsync(Uri metricsAddress, string sample, string? label = null)
     {
         var text = await Client.GetStringAsync(new Uri(metricsAddress, "/metrics"));
         var sum = 0.0;
@@ -20,6 +21,11 @@ internal static class MetricsScrape
             }
 
             var rest = line[sample.Length..];
+            if (label is not null && !(rest.StartsWith('{') && rest[..rest.IndexOf('}', StringComparison.Ordinal)].Contains(label, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
             if (rest.StartsWith('{'))
             {
                 rest = rest[(rest.IndexOf('}', StringComparison.Ordinal) + 1)..];

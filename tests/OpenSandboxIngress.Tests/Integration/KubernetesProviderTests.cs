@@ -15,7 +15,8 @@ namespace OpenSandbox.Ingress.Tests.Integration;
 /// </summary>
 public sealed class KubernetesProviderTests : IAsyncLifetime
 {
-    private static readonly TimeSpan OneSecond = TimeSpan.FromSeconds(1);
+    /// <summary>Watch events arrive in milliseconds; the deadline leaves room for a loaded machine (a 1 s one failed in CI).</summary>
+    private static readonly TimeSpan Propagation = TimeSpan.FromSeconds(5);
 
     private TestBackend _backend = null!;
     private KubernetesApiEmulator _emulator = null!;
@@ -78,21 +79,21 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         var ingress = await StartIngressAsync();
 
         _emulator.Upsert("default", "live", SandboxObjects.BatchSandbox());
-        await WaitForStatusAsync(ingress, "live", HttpStatusCode.OK, OneSecond, "a new sandbox becoming routable");
+        await WaitForStatusAsync(ingress, "live", HttpStatusCode.OK, Propagation, "a new sandbox becoming routable");
 
         _emulator.Upsert("default", "live", SandboxObjects.BatchSandbox(endpoint: "localhost"));
-        await Eventually.WaitAsync(async () => (await GetAsync(ingress, "live")).SeenHost, h => h == $"localhost:{_backend.Port}", OneSecond,
+        await Eventually.WaitAsync(async () => (await GetAsync(ingress, "live")).SeenHost, h => h == $"localhost:{_backend.Port}", Propagation,
             "traffic moving to the new endpoint");
 
         _emulator.Upsert("default", "live", SandboxObjects.BatchSandbox(ready: 0));
-        await WaitForStatusAsync(ingress, "live", HttpStatusCode.ServiceUnavailable, OneSecond, "the sandbox turning not ready");
+        await WaitForStatusAsync(ingress, "live", HttpStatusCode.ServiceUnavailable, Propagation, "the sandbox turning not ready");
         Assert.Contains("ready: 0/1", (await GetAsync(ingress, "live")).Body);
 
         _emulator.Upsert("default", "live", SandboxObjects.BatchSandbox(ready: 1));
-        await WaitForStatusAsync(ingress, "live", HttpStatusCode.OK, OneSecond, "the sandbox turning ready again");
+        await WaitForStatusAsync(ingress, "live", HttpStatusCode.OK, Propagation, "the sandbox turning ready again");
 
         _emulator.Delete("default", "live");
-        await WaitForStatusAsync(ingress, "live", HttpStatusCode.NotFound, OneSecond, "the deleted sandbox disappearing");
+        await WaitForStatusAsync(ingress, "live", HttpStatusCode.NotFound, Propagation, "the deleted sandbox disappearing");
     }
 
     [Fact]
@@ -123,7 +124,7 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(ingress, "theirs")).Status);
         _emulator.Upsert("b", "late", SandboxObjects.BatchSandbox());
         _emulator.Upsert("a", "late-a", SandboxObjects.BatchSandbox());
-        await WaitForStatusAsync(ingress, "late-a", HttpStatusCode.OK, OneSecond, "the later sandbox in namespace a");
+        await WaitForStatusAsync(ingress, "late-a", HttpStatusCode.OK, Propagation, "the later sandbox in namespace a");
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(ingress, "late")).Status);
         Assert.All(_emulator.RequestLog, path => Assert.StartsWith("/apis/sandbox.opensandbox.io/v1alpha1/namespaces/a/batchsandboxes", path));
     }
@@ -166,11 +167,11 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
 
         _emulator.SendMalformedEventNext = true;
         _emulator.Upsert("default", "after-garbage", SandboxObjects.BatchSandbox());
-        await WaitForStatusAsync(ingress, "after-garbage", HttpStatusCode.OK, OneSecond, "the event after the malformed one");
+        await WaitForStatusAsync(ingress, "after-garbage", HttpStatusCode.OK, Propagation, "the event after the malformed one");
 
         _emulator.Bookmark();
         _emulator.Upsert("default", "still-watching", SandboxObjects.BatchSandbox());
-        await WaitForStatusAsync(ingress, "still-watching", HttpStatusCode.OK, OneSecond, "events after a bookmark");
+        await WaitForStatusAsync(ingress, "still-watching", HttpStatusCode.OK, Propagation, "events after a bookmark");
     }
 
     [Fact]
@@ -216,7 +217,7 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         // A slow API server: new requests hang while the open watch keeps going.
         _emulator.HangRequests();
         _emulator.Upsert("default", "during-slow", SandboxObjects.BatchSandbox());
-        await WaitForStatusAsync(ingress, "during-slow", HttpStatusCode.OK, OneSecond, "an event on the open watch while the server is slow");
+        await WaitForStatusAsync(ingress, "during-slow", HttpStatusCode.OK, Propagation, "an event on the open watch while the server is slow");
         _emulator.ReleaseHungRequests();
 
         // A truncated stream, then history gone past every version the ingress has seen (410), and two 500s on the
@@ -302,6 +303,6 @@ public sealed class KubernetesProviderTests : IAsyncLifetime
         Assert.Contains("PodPending", body);
 
         agents.Upsert("default", "my-box", SandboxObjects.AgentSandbox("localhost", ready: true));
-        await WaitForStatusAsync(ingress, "My_Box", HttpStatusCode.OK, OneSecond, "the Ready condition turning True");
+        await WaitForStatusAsync(ingress, "My_Box", HttpStatusCode.OK, Propagation, "the Ready condition turning True");
     }
 }
