@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.Tracing;
 
