@@ -4,6 +4,8 @@
 # kind of invoker (bench/YarpDefault: the price of the library), side by side on this machine, in alternating rounds.
 #   ROUNDS (3)  DURATION seconds per run (5)  CONNECTIONS (64)  THREADS for wrk (2)
 #   BASELINE: another ingress binary (an earlier build, say) measured as the target "baseline" in the same rounds
+#   TRACING=1: two more ingress targets exporting traces over OTLP/HTTP to a local sink (nginx answering 200), sampled
+#              at 1 % ("traced-1pct") and 100 % ("traced-100pct"); small keep-alive GETs only
 # Needs wrk and nginx (installed from Debian if missing) and the AOT binary (built if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +16,9 @@ CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 OUT="bench/out"
 BASELINE="${BASELINE:-}"
+TRACING="${TRACING:-}"
 BACKEND_PORT=18080 NGINX_PROXY_PORT=18081 INGRESS_PORT=18082 INGRESS_10K_PORT=18083 BARE_PORT=18084 BASELINE_PORT=18085
-YARP_PORT=18086
+YARP_PORT=18086 OTLP_SINK_PORT=18087 TRACED_1PCT_PORT=18088 TRACED_100PCT_PORT=18089
 WS_BACKEND_PORT=18090
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -31,7 +34,8 @@ dotnet publish bench/YarpDefault -c Release -r linux-x64 -o "$OUT/yarp" >/dev/nu
 
 # A server left on one of these ports (the backend listens with reuseport) would answer part of the load and spoil
 # every figure: refuse to measure rather than print a wrong table.
-for port in $BACKEND_PORT $NGINX_PROXY_PORT $INGRESS_PORT $INGRESS_10K_PORT $BARE_PORT $BASELINE_PORT $YARP_PORT $WS_BACKEND_PORT; do
+for port in $BACKEND_PORT $NGINX_PROXY_PORT $INGRESS_PORT $INGRESS_10K_PORT $BARE_PORT $BASELINE_PORT $YARP_PORT $WS_BACKEND_PORT \
+  $OTLP_SINK_PORT $TRACED_1PCT_PORT $TRACED_100PCT_PORT; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "bench: port $port on 127.0.0.1 is already taken (a server from an earlier run?); stop it first" >&2
     exit 1
@@ -60,6 +64,12 @@ http {
   keepalive_requests 100000;
   upstream sandbox { server 127.0.0.1:$BACKEND_PORT; keepalive 128; }
   upstream ws { server 127.0.0.1:$WS_BACKEND_PORT; }
+  # The OTLP/HTTP sink for TRACING=1: takes every export and answers 200 with an empty body.
+  server {
+    listen 127.0.0.1:$OTLP_SINK_PORT;
+    client_max_body_size 64m;
+    location / { return 200; }
+  }
   server {
     listen 127.0.0.1:$NGINX_PROXY_PORT;
     location /ws {
@@ -96,6 +106,17 @@ if [[ -n $BASELINE ]]; then
   targets="$targets baseline"
 fi
 
+if [[ -n $TRACING ]]; then
+  for sampled in 1pct 100pct; do
+    [[ $sampled == 1pct ]] && port=$TRACED_1PCT_PORT sampler=parentbased_traceidratio ratio=0.01 || port=$TRACED_100PCT_PORT sampler=always_on ratio=1
+    OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_SINK_PORT" OTEL_TRACES_SAMPLER=$sampler OTEL_TRACES_SAMPLER_ARG=$ratio \
+      bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes" --listen-address 127.0.0.1 --port "$port" \
+      >"$work/logs/traced-$sampled.log" & pids+=($!)
+    eval "traced_${sampled}_pid=$!"
+  done
+  targets="$targets traced-1pct traced-100pct"
+fi
+
 wait_for() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
 wait_for "http://127.0.0.1:$INGRESS_PORT/status.ok"
 wait_for "http://127.0.0.1:$INGRESS_10K_PORT/status.ok"
@@ -104,6 +125,7 @@ wait_for "http://127.0.0.1:$NGINX_PROXY_PORT/small"
 wait_for "http://127.0.0.1:$BARE_PORT/small"
 wait_for "http://127.0.0.1:$YARP_PORT/small"
 [[ -z $BASELINE ]] || wait_for "http://127.0.0.1:$BASELINE_PORT/status.ok"
+[[ -z $TRACING ]] || { wait_for "http://127.0.0.1:$TRACED_1PCT_PORT/status.ok"; wait_for "http://127.0.0.1:$TRACED_100PCT_PORT/status.ok"; }
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 idle_rss=$(rss_mib "$ingress_pid")
 
@@ -149,7 +171,13 @@ for round in $(seq 1 "$ROUNDS"); do
       bare) port=$BARE_PORT pid=$bare_pid ;;
       yarp) port=$YARP_PORT pid=$yarp_pid ;;
       ingress) port=$INGRESS_PORT pid=$ingress_pid ;;
+      traced-1pct) port=$TRACED_1PCT_PORT pid=$traced_1pct_pid ;;
+      traced-100pct) port=$TRACED_100PCT_PORT pid=$traced_100pct_pid ;;
     esac
+    if [[ $target == traced-* ]]; then
+      run_wrk "small-keepalive/$target" "$pid" "http://127.0.0.1:$port/small" "$route" >> "$results"
+      continue
+    fi
     run_wrk "small-keepalive/$target" "$pid" "http://127.0.0.1:$port/small" "$route" >> "$results"
     run_wrk "new-connection/$target" "$pid" "http://127.0.0.1:$port/small" "$route" -H "Connection: close" >> "$results"
     run_wrk "1mib/$target" "$pid" "http://127.0.0.1:$port/1m" "$route" >> "$results"
@@ -188,6 +216,7 @@ END {
     ntargets = split(targetlist, targets, " ")
     for (t = 1; t <= ntargets; t++) {
       k = sc "/" targets[t]
+      if (!(k in rps)) continue
       ratio_b = targets[t] == "ingress" ? sprintf("%.2f", i / b) : ""
       ratio_n = targets[t] == "ingress" ? sprintf("%.2f", i / n) : ""
       ratio_d = targets[t] == "ingress" ? sprintf("%.2f", i / d) : ""
@@ -205,6 +234,10 @@ END {
   for (s = 1; s <= 3; s++) {
     ki = compared[s] "/ingress"; ky = compared[s] "/yarp"; kb = compared[s] "/bare"
     printf "%s yarp-default/bare: CPU per request %.2f; ingress/yarp-default: CPU per request %.2f, p99 %.2f\n", compared[s], median(cpu[ky]) / median(cpu[kb]), median(cpu[ki]) / median(cpu[ky]), median(p99[ki]) / median(p99[ky])
+  }
+  if (("small-keepalive/traced-1pct") in cpu) {
+    ki = median(cpu["small-keepalive/ingress"])
+    printf "small-keepalive traces: CPU per request off %.1f µs, sampled 1 %% %.1f µs (%.2f), 100 %% %.1f µs (%.2f)\n", ki, median(cpu["small-keepalive/traced-1pct"]), median(cpu["small-keepalive/traced-1pct"]) / ki, median(cpu["small-keepalive/traced-100pct"]), median(cpu["small-keepalive/traced-100pct"]) / ki
   }
   if (("small-keepalive/baseline") in cpu) {
     split("small-keepalive new-connection 1mib", compared, " ")
