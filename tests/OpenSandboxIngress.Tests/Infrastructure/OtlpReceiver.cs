@@ -37,6 +37,9 @@ internal sealed class OtlpReceiver : IAsyncDisposable
 
     public Uri Endpoint { get; private set; } = null!;
 
+    /// <summary>The Authorization header of the last export call, as OTEL_EXPORTER_OTLP_HEADERS sets it.</summary>
+    public string? LastAuthorization { get; private set; }
+
     private int _posts;
 
     public static async Task<OtlpReceiver> StartAsync(int port = 0)
@@ -58,6 +61,7 @@ internal sealed class OtlpReceiver : IAsyncDisposable
     private async Task ReceiveAsync(HttpContext context)
     {
         Interlocked.Increment(ref _posts);
+        LastAuthorization = context.Request.Headers.Authorization.ToString();
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         // ExportTraceServiceRequest: 1 = resource_spans.

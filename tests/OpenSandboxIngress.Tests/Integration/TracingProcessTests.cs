@@ -71,7 +71,7 @@ public sealed class TracingProcessTests : IAsyncLifetime
     {
         var receiver = await Own(OtlpReceiver.StartAsync());
         var sandbox = await Own(BackendAndManifest.StartAsync("traced"));
-        var ingress = await Own(IngressProcess.StartAsync(Exporting(receiver.Endpoint),
+        var ingress = await Own(IngressProcess.StartAsync(Exporting(receiver.Endpoint, ("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Bearer c0llector")),
             "--provider-type", "file", "--sandboxes-dir", sandbox.Directory));
         var (trace, parent, traceParent) = NewContext();
 
@@ -93,8 +93,36 @@ public sealed class TracingProcessTests : IAsyncLifetime
         Assert.Equal((long)"GET /hello".Length, server.Attributes["opensandbox.bytes.sent"]);
         Assert.Equal(0L, server.Attributes["opensandbox.bytes.received"]);
         Assert.Equal("ingress-under-test", server.ServiceName);
+        Assert.Equal("Bearer c0llector", receiver.LastAuthorization);
         await Eventually.WaitAsync(() => Task.FromResult(ingress.Output), o => o.Contains($"\"TraceId\":\"{trace}\"", StringComparison.Ordinal),
             Deadline, "the access line with the trace id");
+    }
+
+    [Fact]
+    public async Task A_parent_that_was_not_sampled_is_honoured_and_its_context_still_reaches_the_sandbox()
+    {
+        var receiver = await Own(OtlpReceiver.StartAsync());
+        var sandbox = await Own(BackendAndManifest.StartAsync("unsampled"));
+        var ingress = await Own(IngressProcess.StartAsync(Exporting(receiver.Endpoint, ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "1")), "--provider-type", "file", "--sandboxes-dir", sandbox.Directory));
+        var (skipped, _, _) = NewContext();
+        var (sampled, _, sampledParent) = NewContext();
+
+        using (var response = await GetAsync(ingress, sandbox.RoutingKey, "/", $"00-{skipped}-{ActivitySpanId.CreateRandom().ToHexString()}-00"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var seen = sandbox.Backend.LastRequest.Headers["traceparent"].Split('-');
+        using (var response = await GetAsync(ingress, sandbox.RoutingKey, "/", sampledParent))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // The sampled request's spans came in the same batch or a later one than the unsampled request's would have.
+        await Eventually.WaitAsync(() => Task.FromResult(receiver.InTrace(sampled).Count()), n => n >= 2, Deadline, "the sampled request's spans");
+        Assert.Empty(receiver.InTrace(skipped));
+        Assert.Equal((skipped, "00"), (seen[1], seen[3]));
     }
 
     [Fact]
