@@ -26,6 +26,21 @@ internal sealed record ListenOptions
         Description = "Optional second port that speaks cleartext HTTP/2 with prior knowledge (h2c), including WebSockets over HTTP/2.",
     };
 
+    public static readonly Option<int?> TlsPortFlag = new("--tls-port")
+    {
+        Description = "Optional port that serves TLS (1.2 and newer) with HTTP/1.1 and HTTP/2 offered by ALPN; needs --tls-cert-file and --tls-key-file.",
+    };
+
+    public static readonly Option<string?> TlsCertFileFlag = new("--tls-cert-file")
+    {
+        Description = "PEM certificate (with its chain) for --tls-port, read again when it changes.",
+    };
+
+    public static readonly Option<string?> TlsKeyFileFlag = new("--tls-key-file")
+    {
+        Description = "PEM private key of --tls-cert-file, read again when it changes.",
+    };
+
     public static readonly Option<int?> MetricsPortFlag = new("--metrics-port")
     {
         Description = "Optional port serving Prometheus metrics at /metrics; a separate port, so no sandbox path is shadowed.",
@@ -62,12 +77,19 @@ internal sealed record ListenOptions
     };
 
     public static IEnumerable<Option> Flags =>
-        [PortFlag, H2cPortFlag, MetricsPortFlag, ListenAddressFlag, RequestHeaderTimeoutFlag, ClientIdleTimeoutFlag, MaxRequestHeaderSizeFlag, MinClientDataRateFlag];
+        [PortFlag, H2cPortFlag, TlsPortFlag, TlsCertFileFlag, TlsKeyFileFlag, MetricsPortFlag, ListenAddressFlag, RequestHeaderTimeoutFlag, ClientIdleTimeoutFlag, MaxRequestHeaderSizeFlag, MinClientDataRateFlag];
 
     public int Port { get; init; } = DefaultPort;
 
     /// <summary>Optional second port that speaks HTTP/2 in clear text (prior knowledge), for HTTP/2 clients and WebSockets.</summary>
     public int? H2cPort { get; init; }
+
+    /// <summary>Optional TLS port (HTTP/1.1 and HTTP/2 by ALPN) with <see cref="TlsCertFile"/> and <see cref="TlsKeyFile"/>.</summary>
+    public int? TlsPort { get; init; }
+
+    public string? TlsCertFile { get; init; }
+
+    public string? TlsKeyFile { get; init; }
 
     /// <summary>Optional port serving Prometheus metrics at <c>/metrics</c> (and nothing else; never proxied).</summary>
     public int? MetricsPort { get; init; }
@@ -95,6 +117,16 @@ internal sealed record ListenOptions
         }
 
         var h2cPort = flags.Port(H2cPortFlag, port);
+        var tlsPort = flags.Port(TlsPortFlag, port, h2cPort);
+        var (certFile, keyFile) = (flags.Value(TlsCertFileFlag), flags.Value(TlsKeyFileFlag));
+        if (tlsPort is not null && !File.Exists(certFile))
+        {
+            certFile = flags.Fail<string?>(TlsCertFileFlag, "--tls-port needs a readable PEM certificate file");
+        }
+        else if (tlsPort is not null && !File.Exists(keyFile))
+        {
+            keyFile = flags.Fail<string?>(TlsKeyFileFlag, "--tls-port needs a readable PEM private key file");
+        }
         var address = flags.Value(ListenAddressFlag)!;
         var maxHeaderKiB = flags.Value(MaxRequestHeaderSizeFlag);
         var minRate = flags.Value(MinClientDataRateFlag);
@@ -102,7 +134,10 @@ internal sealed record ListenOptions
         {
             Port = port,
             H2cPort = h2cPort,
-            MetricsPort = flags.Port(MetricsPortFlag, port, h2cPort),
+            TlsPort = tlsPort,
+            TlsCertFile = tlsPort is null ? null : certFile,
+            TlsKeyFile = tlsPort is null ? null : keyFile,
+            MetricsPort = flags.Port(MetricsPortFlag, port, h2cPort, tlsPort),
             Address = address == AnyAddress || IPAddress.TryParse(address, out _) ? address
                 : flags.Fail(ListenAddressFlag, $"'{address}' is not an IP address or *", AnyAddress),
             RequestHeaderTimeout = flags.Seconds(RequestHeaderTimeoutFlag),

@@ -1,7 +1,11 @@
 using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,6 +23,7 @@ using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Sandbox.Files;
 using OpenSandbox.Ingress.Sandbox.Kubernetes;
 using OpenSandbox.Ingress.Security;
+using OpenSandbox.Ingress.Tls;
 using OpenSandbox.Ingress.Tracing;
 using OpenSandbox.Ingress.Version;
 using OpenTelemetry.Exporter;
@@ -52,6 +57,8 @@ internal static class IngressHost
             .AddSingleton(options.Upstream).AddSingleton(options.RenewIntent).AddSingleton(options.Lifecycle).AddSingleton(options.Limits)
             .AddSingleton(options.Logging).AddSingleton(options.Shutdown).AddSingleton(options.Tracing);
         services.AddSingleton(TimeProvider.System);
+
+        AddTls(services, options.Listen);
 
         // 2. What requests are answered from: the cache and its source.
         services.AddSingleton(new SandboxDirectory(options.Source.Provider == ProviderType.BatchSandbox ? SandboxNaming.Exact : SandboxNaming.AgentSandbox));
@@ -120,18 +127,60 @@ internal static class IngressHost
             Listen(kestrel, options.Address, h2cPort, HttpProtocols.Http2, counted: true);
         }
 
+        if (options.TlsPort is { } tlsPort)
+        {
+            Listen(kestrel, options.Address, tlsPort, HttpProtocols.Http1AndHttp2, counted: true, tls: true);
+        }
+
         if (options.MetricsPort is { } metricsPort)
         {
             Listen(kestrel, options.Address, metricsPort, HttpProtocols.Http1, counted: false);
         }
     }
 
+    /// <summary>The TLS listener's pair is loaded now, so a pair that does not load fails start-up with one line (SPEC §14).</summary>
+    private static void AddTls(IServiceCollection services, Configuration.ListenOptions options)
+    {
+        if (options.TlsPort is null)
+        {
+            return;
+        }
+
+        SslStreamCertificateContext loaded;
+        try
+        {
+            loaded = CertificateReloader.Load(options.TlsCertFile!, options.TlsKeyFile!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        {
+            throw new StartupException($"--tls-cert-file: cannot load the certificate and key: {e.Message}", e);
+        }
+
+        services.AddSingleton(sp => new CertificateReloader(options.TlsCertFile!, options.TlsKeyFile!, loaded, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<CertificateReloader>>()));
+    }
+
     /// <param name="counted">Client connections of the proxy listeners are counted for the open-connections gauge.</param>
-    private static void Listen(KestrelServerOptions kestrel, string address, int port, HttpProtocols protocols, bool counted)
+    /// <param name="tls">TLS 1.2 and newer with the reloaded pair, HTTP/2 and HTTP/1.1 offered by ALPN.</param>
+    private static void Listen(KestrelServerOptions kestrel, string address, int port, HttpProtocols protocols, bool counted, bool tls = false)
     {
         void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen)
         {
             listen.Protocols = protocols;
+            if (tls)
+            {
+                var certificates = listen.ApplicationServices.GetRequiredService<CertificateReloader>();
+                listen.UseHttps(new TlsHandshakeCallbackOptions
+                {
+                    OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
+                    {
+                        ServerCertificateContext = certificates.Current,
+                        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                        ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+                    }),
+                });
+            }
+
             if (counted)
             {
                 listen.Use(next =>

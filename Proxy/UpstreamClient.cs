@@ -38,11 +38,22 @@ internal sealed class UpstreamClient : IDisposable
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         };
+        GrpcRequestConfig = new ForwarderRequestConfig
+        {
+            ActivityTimeout = options.IdleTimeout,
+            // gRPC needs HTTP/2 and trailers: cleartext HTTP/2 with prior knowledge (h2c), never a downgrade. The handler
+            // keeps these connections in a pool of their own beside the HTTP/1.1 ones.
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
     }
 
     public HttpMessageInvoker Invoker { get; }
 
     public ForwarderRequestConfig RequestConfig { get; }
+
+    /// <summary>For gRPC calls (<see cref="Answers.GrpcAnswer.IsGrpc"/>): HTTP/2 to the sandbox.</summary>
+    public ForwarderRequestConfig GrpcRequestConfig { get; }
 
     public void Dispose() => Invoker.Dispose();
 }

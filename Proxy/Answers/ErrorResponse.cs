@@ -33,9 +33,15 @@ internal sealed record ErrorResponse(ErrorCode Code, string Reason, string? Sand
             return Task.CompletedTask;
         }
 
-        // 2. Status and the headers every form shares; the request's span is named after the answer.
-        response.StatusCode = Status;
+        // 2. The request's span is named after the answer; a gRPC call gets it as a gRPC status.
         IngressTracing.Answered(Code);
+        if (GrpcAnswer.IsGrpc(context.Request))
+        {
+            return GrpcAnswer.WriteAsync(context, Code, OneLine(Reason));
+        }
+
+        // 3. Status and the headers every form shares.
+        response.StatusCode = Status;
         var headers = response.Headers;
         if (Code.RetryAfterSeconds() is { } retryAfter)
         {
@@ -49,7 +55,7 @@ internal sealed record ErrorResponse(ErrorCode Code, string Reason, string? Sand
             headers.Vary = "Origin";
         }
 
-        // 3. The body, in the form Accept prefers.
+        // 4. The body, in the form Accept prefers.
         var request = context.Request;
         var (contentType, body) = ErrorFormats.Negotiate(request.Headers.Accept) switch
         {

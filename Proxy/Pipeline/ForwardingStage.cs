@@ -41,7 +41,8 @@ internal sealed partial class ForwardingStage(
             span?.SetTag("server.address", request.Destination.Prefix);
             try
             {
-                error = await forwarder.SendAsync(context, request.Destination.Prefix, upstream.Invoker, upstream.RequestConfig, transformer);
+                var config = GrpcAnswer.IsGrpc(context.Request) ? upstream.GrpcRequestConfig : upstream.RequestConfig;
+                error = await forwarder.SendAsync(context, request.Destination.Prefix, upstream.Invoker, config, transformer);
             }
             finally
             {

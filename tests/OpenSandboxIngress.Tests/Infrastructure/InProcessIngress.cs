@@ -33,6 +33,9 @@ internal sealed class InProcessIngress : IAsyncDisposable
     /// <summary>The metrics listener, when the options ask for one.</summary>
     public Uri? MetricsAddress { get; private set; }
 
+    /// <summary>The TLS listener, when the options ask for one.</summary>
+    public Uri? TlsAddress { get; private set; }
+
     /// <summary>The HTTP/2 cleartext (prior knowledge) listener.</summary>
     public Uri H2cAddress { get; private set; } = null!;
 
@@ -63,6 +66,7 @@ internal sealed class InProcessIngress : IAsyncDisposable
             BaseAddress = new Uri(addresses[0]),
             H2cAddress = new Uri(addresses[1]),
             MetricsAddress = options.Listen.MetricsPort is { } metricsPort ? new Uri($"http://127.0.0.1:{metricsPort}") : null,
+            TlsAddress = options.Listen.TlsPort is { } tlsPort ? new Uri($"https://127.0.0.1:{tlsPort}") : null,
         };
     }
 

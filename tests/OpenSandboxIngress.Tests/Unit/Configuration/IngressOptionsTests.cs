@@ -109,6 +109,16 @@ public sealed class IngressOptionsTests
         Assert.DoesNotContain('\n', error!);
     }
 
+    [Fact]
+    public void A_TLS_port_needs_its_certificate_and_key_files()
+    {
+        Assert.StartsWith("--tls-cert-file:", Validate("--tls-port", "8443").Error);
+        var certificate = Path.GetTempFileName();
+        Assert.StartsWith("--tls-key-file:", Validate("--tls-port", "8443", "--tls-cert-file", certificate).Error);
+        Assert.StartsWith("--tls-port:", Validate("--tls-port", "28888").Error);
+        File.Delete(certificate);
+    }
+
     [Theory]
     [InlineData("debug", LogLevel.Debug)]
     [InlineData("info", LogLevel.Information)]
