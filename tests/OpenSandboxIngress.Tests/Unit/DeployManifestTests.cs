@@ -66,6 +66,7 @@ public sealed class DeployManifestTests
     [InlineData("")]
     [InlineData("namespaced")]
     [InlineData("wake")]
+    [InlineData("tls")]
     public void The_container_args_are_flags_the_binary_has(string kustomization)
     {
         var deployment = Single(RenderedObjects(kustomization), "Deployment");
@@ -77,9 +78,9 @@ public sealed class DeployManifestTests
         Assert.All(args, arg => Assert.Contains(arg.Split('=')[0], known));
         var parsed = IngressCommandLine.Create((_, _) => Task.FromResult(0)).Parse(args);
         Assert.Empty(parsed.Errors);
-        if (kustomization != "wake")
+        if (kustomization is not ("wake" or "tls"))
         {
-            // The wake overlay names a key file that exists only in the pod, from its Secret.
+            // The wake and TLS overlays name files that exist only in the pod, from their Secrets.
             Assert.Null(IngressOptions.Read(parsed).Error);
         }
     }
@@ -102,6 +103,7 @@ public sealed class DeployManifestTests
     [InlineData("")]
     [InlineData("namespaced")]
     [InlineData("wake")]
+    [InlineData("tls")]
     public void The_autoscaler_owns_the_deployment_replicas_and_scales_on_cpu(string kustomization)
     {
         var objects = RenderedObjects(kustomization);
@@ -133,6 +135,7 @@ public sealed class DeployManifestTests
     [InlineData("")]
     [InlineData("namespaced")]
     [InlineData("wake")]
+    [InlineData("tls")]
     public void Replicas_spread_across_nodes_beside_the_disruption_budget(string kustomization)
     {
         var objects = RenderedObjects(kustomization);
