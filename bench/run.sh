@@ -6,6 +6,9 @@
 #   BASELINE: another ingress binary (an earlier build, say) measured as the target "baseline" in the same rounds
 #   TRACING=1: two more ingress targets exporting traces over OTLP/HTTP to a local sink (nginx answering 200), sampled
 #              at 1 % ("traced-1pct") and 100 % ("traced-100pct"); small keep-alive GETs only
+#   PROTOCOLS=1: small GETs over TLS, HTTP/1.1 (wrk) and HTTP/2 (h2load), through the ingress's TLS port and nginx
+#              terminating TLS with the same certificate; unary gRPC calls (bench/GrpcLoad) direct and through the
+#              ingress's h2c port
 # Needs wrk and nginx (installed from Debian if missing) and the AOT binary (built if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,25 +20,28 @@ THREADS="${THREADS:-2}"
 OUT="bench/out"
 BASELINE="${BASELINE:-}"
 TRACING="${TRACING:-}"
+PROTOCOLS="${PROTOCOLS:-}"
 BACKEND_PORT=18080 NGINX_PROXY_PORT=18081 INGRESS_PORT=18082 INGRESS_10K_PORT=18083 BARE_PORT=18084 BASELINE_PORT=18085
 YARP_PORT=18086 OTLP_SINK_PORT=18087 TRACED_1PCT_PORT=18088 TRACED_100PCT_PORT=18089
+NGINX_TLS_PORT=18092 INGRESS_TLS_PORT=18093 INGRESS_H2C_PORT=18094 GRPC_PORT=18095
 WS_BACKEND_PORT=18090
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need wrk || ! need nginx; then
+if ! need wrk || ! need nginx || { [[ -n $PROTOCOLS ]] && ! need h2load; }; then
   sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends wrk nginx >/dev/null
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends wrk nginx nghttp2-client openssl >/dev/null
 fi
 [[ -x bin/opensandbox-ingress ]] || make build >/dev/null
 [[ -x "$OUT/wsload/WsLoad" ]] || dotnet publish bench/WsLoad -c Release -r linux-x64 -o "$OUT/wsload" >/dev/null
 # Built every run: it is the reference the ingress is held to, and must be built the way the ingress is.
 dotnet publish bench/BareForwarder -c Release -r linux-x64 -o "$OUT/bare" >/dev/null
 dotnet publish bench/YarpDefault -c Release -r linux-x64 -o "$OUT/yarp" >/dev/null
+[[ -z $PROTOCOLS ]] || dotnet publish bench/GrpcLoad -c Release -o "$OUT/grpcload" >/dev/null
 
 # A server left on one of these ports (the backend listens with reuseport) would answer part of the load and spoil
 # every figure: refuse to measure rather than print a wrong table.
 for port in $BACKEND_PORT $NGINX_PROXY_PORT $INGRESS_PORT $INGRESS_10K_PORT $BARE_PORT $BASELINE_PORT $YARP_PORT $WS_BACKEND_PORT \
-  $OTLP_SINK_PORT $TRACED_1PCT_PORT $TRACED_100PCT_PORT; do
+  $OTLP_SINK_PORT $TRACED_1PCT_PORT $TRACED_100PCT_PORT $NGINX_TLS_PORT $INGRESS_TLS_PORT $INGRESS_H2C_PORT $GRPC_PORT; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "bench: port $port on 127.0.0.1 is already taken (a server from an earlier run?); stop it first" >&2
     exit 1
@@ -54,6 +60,9 @@ trap cleanup EXIT
 source bench/sandbox-backend.sh
 write_sandbox_backend "$work" "$BACKEND_PORT"
 mkdir -p "$work/sandboxes-10k"
+# One certificate for nginx and the ingress (PROTOCOLS=1), so the TLS rows compare the same handshake and cipher.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
+  -days 1 -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
 cat > "$work/proxy.conf" <<NGINX
 worker_processes auto;
 pid $work/proxy.pid;
@@ -64,6 +73,20 @@ http {
   keepalive_requests 100000;
   upstream sandbox { server 127.0.0.1:$BACKEND_PORT; keepalive 128; }
   upstream ws { server 127.0.0.1:$WS_BACKEND_PORT; }
+  # nginx terminating TLS (HTTP/1.1 and HTTP/2) in front of the same sandbox, for PROTOCOLS=1.
+  server {
+    listen 127.0.0.1:$NGINX_TLS_PORT ssl;
+    http2 on;
+    ssl_certificate $work/tls.crt;
+    ssl_certificate_key $work/tls.key;
+    keepalive_requests 100000;
+    location / {
+      proxy_pass http://sandbox;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
   # The OTLP/HTTP sink for TRACING=1: takes every export and answers 200 with an empty body.
   server {
     listen 127.0.0.1:$OTLP_SINK_PORT;
@@ -97,7 +120,13 @@ nginx -p "$work" -c "$work/proxy.conf" -g 'daemon off;' & proxy_pid=$!; pids+=($
 for i in $(seq 0 9999); do
   printf -- '---\nkind: BatchSandbox\nmetadata: {name: sb-%05d, annotations: {sandbox.opensandbox.io/endpoints: %s}}\nstatus: {ready: 1}\n' "$i" "'[\"127.0.0.1\"]'"
 done > "$work/sandboxes-10k/many.yaml"
-bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes" --listen-address 127.0.0.1 --port "$INGRESS_PORT" >"$work/logs/ingress.log" & ingress_pid=$!; pids+=($ingress_pid)
+protocol_flags=()
+[[ -z $PROTOCOLS ]] || protocol_flags=(--tls-port "$INGRESS_TLS_PORT" --tls-cert-file "$work/tls.crt" --tls-key-file "$work/tls.key" --h2c-port "$INGRESS_H2C_PORT")
+bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes" --listen-address 127.0.0.1 --port "$INGRESS_PORT" "${protocol_flags[@]}" \
+  >"$work/logs/ingress.log" & ingress_pid=$!; pids+=($ingress_pid)
+if [[ -n $PROTOCOLS ]]; then
+  "$OUT/grpcload/GrpcLoad" serve "$GRPC_PORT" & grpc_pid=$!; pids+=($grpc_pid)
+fi
 bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes-10k" --listen-address 127.0.0.1 --port "$INGRESS_10K_PORT" >"$work/logs/ingress-10k.log" & ingress_10k_pid=$!; pids+=($ingress_10k_pid)
 
 targets="direct nginx bare yarp ingress"
@@ -117,7 +146,7 @@ if [[ -n $TRACING ]]; then
   targets="$targets traced-1pct traced-100pct"
 fi
 
-wait_for() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
+wait_for() { for _ in $(seq 1 100); do curl -fs "${@:2}" -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
 wait_for "http://127.0.0.1:$INGRESS_PORT/status.ok"
 wait_for "http://127.0.0.1:$INGRESS_10K_PORT/status.ok"
 wait_for "http://127.0.0.1:$BACKEND_PORT/small"
@@ -125,6 +154,10 @@ wait_for "http://127.0.0.1:$NGINX_PROXY_PORT/small"
 wait_for "http://127.0.0.1:$BARE_PORT/small"
 wait_for "http://127.0.0.1:$YARP_PORT/small"
 [[ -z $BASELINE ]] || wait_for "http://127.0.0.1:$BASELINE_PORT/status.ok"
+if [[ -n $PROTOCOLS ]]; then
+  wait_for "https://127.0.0.1:$INGRESS_TLS_PORT/status.ok" -k
+  for _ in $(seq 1 100); do curl -s --http2-prior-knowledge -o /dev/null "http://127.0.0.1:$GRPC_PORT/" && break; sleep 0.1; done
+fi
 [[ -z $TRACING ]] || { wait_for "http://127.0.0.1:$TRACED_1PCT_PORT/status.ok"; wait_for "http://127.0.0.1:$TRACED_100PCT_PORT/status.ok"; }
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 idle_rss=$(rss_mib "$ingress_pid")
@@ -150,6 +183,24 @@ run_wrk() { # name pid url header extra...
   echo "$name $rps $(to_ms "$p50") $(to_ms "$p99") $errors $(awk -v t="$ticks" -v hz="$ticks_per_second" -v n="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
 }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms/,"",v); print v } else if (v ~ /s$/) { sub(/s/,"",v); print v*1000 } else print v }'; }
+run_h2load() { # name pid url header
+  local before; before=$(cpu_ticks "$2")
+  local out; out=$(h2load -c "$CONNECTIONS" -t "$THREADS" -m 1 -D "$DURATION" -H "$4" "$3" 2>&1)
+  local ticks=$(($(cpu_ticks "$2") - before))
+  local rps requests errors mean
+  rps=$(awk '/^finished in/ {print $4}' <<<"$out")
+  requests=$(awk '/^requests:/ {print $8}' <<<"$out")
+  errors=$(awk '/^requests:/ {print $10 + $12}' <<<"$out")
+  mean=$(awk '/time for request:/ {print $6}' <<<"$out")
+  echo "$1 $rps $(to_ms "$mean") - $errors $(awk -v t="$ticks" -v hz="$ticks_per_second" -v n="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+}
+run_grpc() { # name pid url header
+  local before; before=$(cpu_ticks "$2")
+  local out; out=$("$OUT/grpcload/GrpcLoad" load "$3" "$CONNECTIONS" "$DURATION" "$4")
+  local ticks=$(($(cpu_ticks "$2") - before))
+  read -r rps p50 p99 errors <<<"$out"
+  echo "$1 $rps $p50 $p99 $errors $(awk -v t="$ticks" -v hz="$ticks_per_second" -v n="$rps" -v d="$DURATION" 'BEGIN { printf "%.1f", t * 1e6 / hz / (n * d) }')"
+}
 run_ws() { # name url header
   local out; out=$("$OUT/wsload/WsLoad" load "$2" 100 "$DURATION" "$3")
   echo "$1 $out"
@@ -186,6 +237,14 @@ for round in $(seq 1 "$ROUNDS"); do
       run_wrk "small-10k-sandboxes/ingress" "$ingress_10k_pid" "http://127.0.0.1:$INGRESS_10K_PORT/small" "$route10k" >> "$results"
     fi
   done
+  if [[ -n $PROTOCOLS ]]; then
+    run_wrk "tls-h1/nginx" "$proxy_pid" "https://127.0.0.1:$NGINX_TLS_PORT/small" "$route" >> "$results"
+    run_wrk "tls-h1/ingress" "$ingress_pid" "https://127.0.0.1:$INGRESS_TLS_PORT/small" "$route" >> "$results"
+    run_h2load "tls-h2/nginx" "$proxy_pid" "https://127.0.0.1:$NGINX_TLS_PORT/small" "$route" >> "$results"
+    run_h2load "tls-h2/ingress" "$ingress_pid" "https://127.0.0.1:$INGRESS_TLS_PORT/small" "$route" >> "$results"
+    run_grpc "grpc/direct" "$grpc_pid" "http://127.0.0.1:$GRPC_PORT" "X-Unused: 1" >> "$results"
+    run_grpc "grpc/ingress" "$ingress_pid" "http://127.0.0.1:$INGRESS_H2C_PORT" "OpenSandbox-Ingress-To: bench-$GRPC_PORT" >> "$results"
+  fi
   run_ws "websocket/direct" "ws://127.0.0.1:$WS_BACKEND_PORT/ws" "X-Unused: 1" >> "$results"
   run_ws "websocket/nginx" "ws://127.0.0.1:$NGINX_PROXY_PORT/ws" "X-Unused: 1" >> "$results"
   run_ws "websocket/bare" "ws://127.0.0.1:$BARE_PORT/ws" "X-Unused: 1" >> "$results"
@@ -209,17 +268,17 @@ END {
   printf "CPU µs/req: CPU time of the serving process (direct: the nginx sandbox; nginx: the proxy; bare: the bare forwarder; yarp: YARP with its default transformer; ingress: the ingress) per request.\n"
   printf "Ratios: the ingress requests/s (messages/s for WebSocket) over the reference; CPU and p99 ratios below the table.\n\n"
   printf "| scenario | target | requests/s | p50 ms | p99 ms | errors | CPU µs/req | ingress/bare | ingress/nginx | ingress/direct |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-  split("small-keepalive new-connection 1mib websocket", scenarios, " ")
-  for (s = 1; s <= 4; s++) {
+  nscenarios = split("small-keepalive new-connection 1mib websocket tls-h1 tls-h2 grpc", scenarios, " ")
+  for (s = 1; s <= nscenarios; s++) {
     sc = scenarios[s]
     n = median(rps[sc "/nginx"]); d = median(rps[sc "/direct"]); b = median(rps[sc "/bare"]); i = median(rps[sc "/ingress"])
     ntargets = split(targetlist, targets, " ")
     for (t = 1; t <= ntargets; t++) {
       k = sc "/" targets[t]
       if (!(k in rps)) continue
-      ratio_b = targets[t] == "ingress" ? sprintf("%.2f", i / b) : ""
-      ratio_n = targets[t] == "ingress" ? sprintf("%.2f", i / n) : ""
-      ratio_d = targets[t] == "ingress" ? sprintf("%.2f", i / d) : ""
+      ratio_b = targets[t] == "ingress" && b > 0 ? sprintf("%.2f", i / b) : ""
+      ratio_n = targets[t] == "ingress" && n > 0 ? sprintf("%.2f", i / n) : ""
+      ratio_d = targets[t] == "ingress" && d > 0 ? sprintf("%.2f", i / d) : ""
       cpu_text = k in cpu ? sprintf("%.1f", median(cpu[k])) : ""
       printf "| %s | %s | %.0f | %.3f | %.3f | %d | %s | %s | %s | %s |\n", sc, targets[t], median(rps[k]), median(p50[k]), median(p99[k]), err[k], cpu_text, ratio_b, ratio_n, ratio_d
     }
