@@ -8,6 +8,7 @@ internal sealed record IngressOptions
     public ListenOptions Listen { get; init; } = new();
     public SandboxSourceOptions Source { get; init; } = new();
     public RoutingOptions Routing { get; init; } = new();
+    public BrowserSessionOptions BrowserSessions { get; init; } = new();
     public UpstreamOptions Upstream { get; init; } = new();
     public RenewIntentOptions RenewIntent { get; init; } = new();
     public LifecycleOptions Lifecycle { get; init; } = new();
@@ -19,7 +20,7 @@ internal sealed record IngressOptions
     /// <summary>Every flag, in the order <c>--help</c> lists them.</summary>
     public static IEnumerable<Option> Flags =>
     [
-        .. SandboxSourceOptions.Flags, .. RoutingOptions.Flags, .. ListenOptions.Flags, .. LoggingOptions.Flags, .. RenewIntentOptions.Flags,
+        .. SandboxSourceOptions.Flags, .. RoutingOptions.Flags, .. BrowserSessionOptions.Flags, .. ListenOptions.Flags, .. LoggingOptions.Flags, .. RenewIntentOptions.Flags,
         .. UpstreamOptions.Flags, .. ShutdownOptions.Flags, .. LifecycleOptions.Flags, .. LimitOptions.Flags,
     ];
 
@@ -28,11 +29,13 @@ internal sealed record IngressOptions
     public static (IngressOptions? Options, string? Error) Read(ParseResult result, Func<string, string?>? environment = null)
     {
         var flags = new FlagReader(result, environment);
+        var routing = RoutingOptions.Read(flags);
         var options = new IngressOptions
         {
             Listen = ListenOptions.Read(flags),
             Source = SandboxSourceOptions.Read(flags),
-            Routing = RoutingOptions.Read(flags),
+            Routing = routing,
+            BrowserSessions = BrowserSessionOptions.Read(flags, routing),
             Upstream = UpstreamOptions.Read(flags),
             RenewIntent = RenewIntentOptions.Read(flags),
             Lifecycle = LifecycleOptions.Read(flags),

@@ -54,6 +54,7 @@ internal static class IngressHost
         // 1. The options, one record per concern; every service below takes the records it needs.
         var services = builder.Services;
         services.AddSingleton(options.Listen).AddSingleton(options.Source).AddSingleton(options.Routing).AddSingleton(options.Routing.SecureAccessKeys)
+            .AddSingleton(options.BrowserSessions)
             .AddSingleton(options.Upstream).AddSingleton(options.RenewIntent).AddSingleton(options.Lifecycle).AddSingleton(options.Limits)
             .AddSingleton(options.Logging).AddSingleton(options.Shutdown).AddSingleton(options.Tracing);
         services.AddSingleton(TimeProvider.System);
@@ -65,10 +66,20 @@ internal static class IngressHost
         AddSandboxSource(services, options.Source);
 
         // 3. The proxy pipeline, stage by stage in request order; a stage whose feature is off is not registered.
+        if (options.Routing.Mode == RoutingMode.Uri)
+        {
+            services.AddSingleton<IProxyStage, RootRequestStage>();
+        }
+
         services.AddSingleton<RouteReader>().AddSingleton<AccessGuard>().AddSingleton<ResolutionStage>();
         services.AddSingleton<IProxyStage>(sp => sp.GetRequiredService<ResolutionStage>());
         AddLifecycle(services, options.Lifecycle);
         services.AddSingleton<IProxyStage, ReadinessStage>();
+        if (options.BrowserSessions.Enabled)
+        {
+            services.AddSingleton<BrowserCredentials>().AddSingleton<IProxyStage, BrowserSessionStage>();
+        }
+
         AddRenewIntents(services, options.RenewIntent);
         if (options.Limits.MaxRequestsPerSandbox > 0)
         {

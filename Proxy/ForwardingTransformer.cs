@@ -47,10 +47,20 @@ internal sealed class ForwardingTransformer(RoutingOptions routing) : HttpTransf
         RemoveIfSent(incoming, headers, IngressHeaders.SecureAccess);
         RemoveIfSent(incoming, headers, IngressHeaders.AccessRenew);
 
-        // 4. Host (the target's, replacing the copied one) and X-Forwarded-*.
-        headers.Host = destination.Authority;
-        AppendForwardedFor(httpContext, headers);
+        // 4. Host (the target's, replacing the copied one, unless --preserve-host) and X-Forwarded-*; a same-origin
+        //    Origin follows the Host, so apps that compare the two (Jupyter, Django, Rails) still see a same-origin call.
         var request = httpContext.Request;
+        if (!routing.PreserveHost)
+        {
+            headers.Host = destination.Authority;
+            if (routing.OriginRewrite && SameOrigin.IsOwnOrigin(request))
+            {
+                headers.Remove(HeaderNames.Origin);
+                headers.TryAddWithoutValidation(HeaderNames.Origin, destination.Prefix);
+            }
+        }
+
+        AppendForwardedFor(httpContext, headers);
         Replace(incoming, headers, IngressHeaders.ForwardedProto, request.Scheme);
         Replace(incoming, headers, IngressHeaders.ForwardedHost, request.Host.HasValue ? request.Host.Value : null);
         Replace(incoming, headers, IngressHeaders.ForwardedPrefix, sandboxRequest.ForwardedPrefix);
@@ -91,9 +101,12 @@ internal sealed class ForwardingTransformer(RoutingOptions routing) : HttpTransf
             }
         }
 
-        if (routing.RewritesUnderPrefix && httpContext.Features.GetRequiredFeature<SandboxRequestFeature>() is { ForwardedPrefix: { } prefix } request)
+        if (routing.RewritesUnderPrefix && httpContext.Features.GetRequiredFeature<SandboxRequestFeature>() is var request
+            && (request.ForwardedPrefix is not null || request.KeptPrefix))
         {
-            KeepUnderPrefix(httpContext.Request, responseHeaders, prefix, request.Destination.Authority);
+            // A sandbox that receives its prefix builds its URLs with it: its own address is still moved to the client's
+            // origin, but nothing is put under the prefix a second time.
+            KeepUnderPrefix(httpContext.Request, responseHeaders, request.ForwardedPrefix ?? "", request.Destination.Authority, cookies: !request.KeptPrefix);
         }
 
         responseHeaders[IngressHeaders.PoweredBy] = IngressHeaders.PoweredByValue;
@@ -101,7 +114,8 @@ internal sealed class ForwardingTransformer(RoutingOptions routing) : HttpTransf
         return proceed;
     }
 
-    private static void KeepUnderPrefix(HttpRequest request, IHeaderDictionary responseHeaders, string prefix, string sandboxAuthority)
+    /// <param name="prefix">Empty when the sandbox received the prefix: then only absolute URLs are moved.</param>
+    private static void KeepUnderPrefix(HttpRequest request, IHeaderDictionary responseHeaders, string prefix, string sandboxAuthority, bool cookies)
     {
         // Most responses carry none of these: the client's origin is built only for one that does.
         if (!responseHeaders.ContainsKey(HeaderNames.Location) && !responseHeaders.ContainsKey(HeaderNames.ContentLocation)
@@ -125,14 +139,14 @@ internal sealed class ForwardingTransformer(RoutingOptions routing) : HttpTransf
             responseHeaders[RefreshHeader] = UriRewrite.Refresh(refresh.ToString(), prefix, sandboxAuthority, clientHost, clientOrigin);
         }
 
-        var cookies = responseHeaders.SetCookie;
-        if (cookies.Count > 0)
+        var setCookies = responseHeaders.SetCookie;
+        if (cookies && setCookies.Count > 0)
         {
             var defaultPathLeaves = UriRewrite.DefaultCookiePathLeavesPrefix(RouteReader.OriginFormTarget(request.HttpContext), prefix);
-            var placed = new string[cookies.Count];
+            var placed = new string[setCookies.Count];
             for (var i = 0; i < placed.Length; i++)
             {
-                placed[i] = UriRewrite.CookiePath(cookies[i]!, prefix, defaultPathLeaves);
+                placed[i] = UriRewrite.CookiePath(setCookies[i]!, prefix, defaultPathLeaves);
             }
 
             responseHeaders.SetCookie = placed;

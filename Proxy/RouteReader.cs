@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Sandbox;
 
 namespace OpenSandbox.Ingress.Proxy;
 
@@ -10,6 +11,18 @@ internal sealed class RouteReader(RoutingOptions options)
     /// <param name="pathAndQuery">The origin-form request target, as received.</param>
     public RouteParseResult Read(string pathAndQuery, IHeaderDictionary headers) =>
         options.Mode == RoutingMode.Uri ? PathRouteParser.Parse(pathAndQuery) : ReadFromHeaders(headers, pathAndQuery);
+
+    /// <summary>
+    /// What the sandbox receives in the reading the access check chose: in URI mode the prefix is stripped, or kept when
+    /// the sandbox's annotation or <c>--uri-prefix keep</c> says so (the signed segments always go).
+    /// </summary>
+    public (string PathAndQuery, string? ForwardedPrefix, bool KeptPrefix) Forwarded(SandboxRoute route, bool readSigned, SandboxRecord sandbox)
+    {
+        var (pathAndQuery, forwardedPrefix) = route.Forwarded(readSigned);
+        return forwardedPrefix is not null && (sandbox.KeepUriPrefix ?? options.KeepUriPrefix)
+            ? (route.ForwardedPrefix + pathAndQuery, null, true)
+            : (pathAndQuery, forwardedPrefix, false);
+    }
 
     private static RouteParseResult ReadFromHeaders(IHeaderDictionary headers, string pathAndQuery)
     {

@@ -11,6 +11,9 @@ internal sealed record SandboxRecord(string Namespace, string Name, SandboxKind 
     /// <summary>The endpoint to forward to; null when there is none.</summary>
     public SandboxAddress? Address { get; } = Endpoint is null ? null : new SandboxAddress(Endpoint);
 
+    /// <summary>URI mode: the sandbox's own <c>opensandbox.io/ingress-uri-prefix</c>; null follows <c>--uri-prefix</c>.</summary>
+    public bool? KeepUriPrefix { get; init; }
+
     /// <summary>The lifecycle API resumes BatchSandboxes; an agent-sandbox is resumed by scaling it, which is not the door's job.</summary>
     public bool CanWake => Kind == SandboxKind.BatchSandbox && Readiness.State == ReadinessState.Paused;
 }

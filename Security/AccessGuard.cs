@@ -10,9 +10,11 @@ namespace OpenSandbox.Ingress.Security;
 /// <summary>
 /// Secure access (SPEC §8), in this order: a sandbox without a token is open; a present
 /// <c>OpenSandbox-Secure-Access</c> header decides alone (no fallback to the route); otherwise a
-/// well-formed, unexpired signed route made with a configured key is required.
+/// well-formed, unexpired signed route made with a configured key is required. With browser sessions on, a query
+/// parameter decides alone too, and a valid session cookie lets in a request that has no other valid credential.
 /// </summary>
-internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time)
+/// <param name="browser">Registered only with <c>--browser-sessions</c>.</param>
+internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time, BrowserCredentials? browser = null)
 {
     public AccessDecision Check(string? accessToken, SandboxRoute route, IHeaderDictionary headers)
     {
@@ -29,7 +31,22 @@ internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time)
             return CheckHeader(accessToken, presented, route, stripSignedPrefix);
         }
 
-        return CheckSignedRoute(route);
+        if (browser is null)
+        {
+            return CheckSignedRoute(route);
+        }
+
+        var wellFormedSignature = route.Signature is { } shaped && shaped.IsWellFormed(out _);
+        if (browser.CheckParameter(accessToken, route, wellFormedSignature) is { } byParameter)
+        {
+            return byParameter;
+        }
+
+        // A signed route that no longer holds (expired, say) still reaches the sandbox with a session made from it.
+        var signed = CheckSignedRoute(route);
+        return !signed.IsAllowed && signed.StatusCode == StatusCodes.Status401Unauthorized && browser.HasSession(accessToken, route, headers)
+            ? AccessDecision.Allow(wellFormedSignature, AccessCredential.Session)
+            : signed;
     }
 
     private static AccessDecision CheckHeader(string accessToken, StringValues presented, SandboxRoute route, bool stripSignedPrefix)
@@ -40,7 +57,7 @@ internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time)
         }
 
         return FixedTimeEquals(accessToken, presented.ToString())
-            ? AccessDecision.Allow(stripSignedPrefix)
+            ? AccessDecision.Allow(stripSignedPrefix, AccessCredential.Header)
             : Deny(ErrorCode.AccessDenied, $"invalid secure access token for sandbox {route.SandboxId}", route);
     }
 
@@ -77,7 +94,7 @@ internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time)
         }
 
         return RouteSigner.Verify(secret, id, route.Port, signature.Expires, signature.Signature.AsSpan(0, SignedRouteSyntax.DigestHexLength))
-            ? AccessDecision.Allow(readSigned: true)
+            ? AccessDecision.Allow(readSigned: true, AccessCredential.SignedRoute, expires)
             : Deny(ErrorCode.AccessDenied, $"invalid route signature for sandbox {id}", route);
     }
 
@@ -85,7 +102,7 @@ internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time)
     /// Compares SHA-256 digests in fixed time, so neither the position of the first wrong byte nor the
     /// length of the token shows in the timing.
     /// </summary>
-    private static bool FixedTimeEquals(string expected, string presented) =>
+    public static bool FixedTimeEquals(string expected, string presented) =>
         CryptographicOperations.FixedTimeEquals(
             SHA256.HashData(Encoding.UTF8.GetBytes(expected)),
             SHA256.HashData(Encoding.UTF8.GetBytes(presented)));

@@ -30,9 +30,16 @@ internal static class RouteSigner
             && CryptographicOperations.FixedTimeEquals(digest[..4], presented);
     }
 
-    private static void ComputeDigest(ReadOnlySpan<byte> secret, string sandboxId, int port, string expiresB36, Span<byte> digest)
+    private static void ComputeDigest(ReadOnlySpan<byte> secret, string sandboxId, int port, string expiresB36, Span<byte> digest) =>
+        Digest(secret, string.Create(CultureInfo.InvariantCulture, $"v1\nshort\n{sandboxId}\n{port}\n{expiresB36}\n"), digest);
+
+    /// <summary>
+    /// The whole SHA-256 of the length-prefixed secret and canonical text: the construction of signed routes, also used
+    /// (with a canonical text of their own) for browser-session cookies.
+    /// </summary>
+    public static void Digest(ReadOnlySpan<byte> secret, string canonicalText, Span<byte> digest)
     {
-        var canonical = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"v1\nshort\n{sandboxId}\n{port}\n{expiresB36}\n"));
+        var canonical = Encoding.UTF8.GetBytes(canonicalText);
         var inner = new byte[4 + secret.Length + 4 + canonical.Length];
         BinaryPrimitives.WriteUInt32BigEndian(inner, (uint)secret.Length);
         secret.CopyTo(inner.AsSpan(4));

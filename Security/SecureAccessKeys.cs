@@ -14,7 +14,14 @@ internal sealed class SecureAccessKeys
 
     private readonly FrozenDictionary<char, byte[]> _secrets;
 
-    private SecureAccessKeys(FrozenDictionary<char, byte[]> secrets) => _secrets = secrets;
+    private SecureAccessKeys(FrozenDictionary<char, byte[]> secrets, char firstId = default)
+    {
+        _secrets = secrets;
+        FirstId = firstId;
+    }
+
+    /// <summary>The key listed first: what the ingress signs with itself (browser sessions).</summary>
+    public char FirstId { get; }
 
     public bool IsEmpty => _secrets.Count == 0;
 
@@ -32,6 +39,7 @@ internal sealed class SecureAccessKeys
         }
 
         var secrets = new Dictionary<char, byte[]>();
+        var firstId = default(char);
         // As the Go ingress reads the flag: whitespace around ids and secrets is trimmed, empty segments are skipped.
         foreach (var segment in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
@@ -42,6 +50,7 @@ internal sealed class SecureAccessKeys
                 return false;
             }
 
+            firstId = secrets.Count == 0 ? id : firstId;
             if (!secrets.TryAdd(id, secret))
             {
                 keys = null;
@@ -50,7 +59,7 @@ internal sealed class SecureAccessKeys
             }
         }
 
-        keys = new SecureAccessKeys(secrets.ToFrozenDictionary());
+        keys = new SecureAccessKeys(secrets.ToFrozenDictionary(), firstId);
         return true;
     }
 

@@ -76,4 +76,20 @@ internal static class SignedRouteSyntax
 
         return true;
     }
+
+    /// <summary>Writes Unix seconds as <c>expires_b36</c>: lower-case base 36, no leading zero.</summary>
+    public static string FormatExpires(ulong seconds)
+    {
+        Span<char> digits = stackalloc char[MaxExpiresLength];
+        var at = digits.Length;
+        do
+        {
+            var digit = (int)(seconds % 36);
+            digits[--at] = (char)(digit < 10 ? '0' + digit : 'a' + digit - 10);
+            seconds /= 36;
+        }
+        while (seconds > 0);
+
+        return digits[at..].ToString();
+    }
 }

@@ -75,8 +75,7 @@ http {
   upstream ws { server 127.0.0.1:$WS_BACKEND_PORT; }
   # nginx terminating TLS (HTTP/1.1 and HTTP/2) in front of the same sandbox, for PROTOCOLS=1.
   server {
-    listen 127.0.0.1:$NGINX_TLS_PORT ssl;
-    http2 on;
+    listen 127.0.0.1:$NGINX_TLS_PORT ssl http2;
     ssl_certificate $work/tls.crt;
     ssl_certificate_key $work/tls.key;
     keepalive_requests 100000;

@@ -69,8 +69,8 @@ internal sealed class ResolutionStage(RouteReader routes, SandboxDirectory direc
             return false;
         }
 
-        var (pathAndQuery, forwardedPrefix) = route.Forwarded(decision.ReadSigned);
-        feature = new SandboxRequestFeature(route, sandbox, pathAndQuery, forwardedPrefix);
+        var (pathAndQuery, forwardedPrefix, keptPrefix) = routes.Forwarded(route, decision.ReadSigned, sandbox);
+        feature = new SandboxRequestFeature(route, sandbox, pathAndQuery, forwardedPrefix) { KeptPrefix = keptPrefix, Access = decision };
         return true;
     }
 

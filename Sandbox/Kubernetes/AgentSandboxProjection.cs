@@ -12,7 +12,10 @@ internal static class AgentSandboxProjection
             : EndpointSyntax.IsValidHost(fqdn) ? null
             : "sandbox serviceFQDN is not a valid host";
         return new SandboxRecord(@namespace, name, SandboxKind.AgentSandbox, endpointProblem is null ? fqdn : null,
-            SandboxAnnotations.AccessToken(resource), Readiness(resource, endpointProblem));
+            SandboxAnnotations.AccessToken(resource), Readiness(resource, endpointProblem))
+        {
+            KeepUriPrefix = SandboxAnnotations.KeepUriPrefix(resource),
+        };
     }
 
     private static SandboxReadiness Readiness(SandboxResource resource, string? endpointProblem)

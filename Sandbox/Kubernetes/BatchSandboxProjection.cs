@@ -9,7 +9,10 @@ internal static class BatchSandboxProjection
 
     public static SandboxRecord Project(string @namespace, string name, SandboxResource resource) =>
         new(@namespace, name, SandboxKind.BatchSandbox, ParseFirstEndpoint(resource, out var endpointProblem), SandboxAnnotations.AccessToken(resource),
-            Readiness(resource, endpointProblem));
+            Readiness(resource, endpointProblem))
+        {
+            KeepUriPrefix = SandboxAnnotations.KeepUriPrefix(resource),
+        };
 
     private static SandboxReadiness Readiness(SandboxResource resource, string? endpointProblem)
     {

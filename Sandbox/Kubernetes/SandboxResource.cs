@@ -45,7 +45,7 @@ internal sealed class ResourceMetadata
 }
 
 /// <summary>
-/// The two annotations the ingress reads (SPEC §6.1). Every other annotation is skipped while parsing, never
+/// The annotations the ingress reads (SPEC §4.2, §6.1). Every other annotation is skipped while parsing, never
 /// materialised: <c>kubectl.kubernetes.io/last-applied-configuration</c> alone can be as large as the whole object.
 /// </summary>
 internal sealed class RoutingAnnotations
@@ -55,6 +55,9 @@ internal sealed class RoutingAnnotations
 
     [JsonPropertyName(SandboxAnnotations.SecureAccessToken)]
     public string? SecureAccessToken { get; init; }
+
+    [JsonPropertyName(SandboxAnnotations.UriPrefix)]
+    public string? UriPrefix { get; init; }
 }
 
 internal sealed class SandboxSpec

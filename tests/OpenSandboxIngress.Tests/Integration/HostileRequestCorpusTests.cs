@@ -160,8 +160,9 @@ public sealed class HostileRequestCorpusTests : IAsyncLifetime
             var (status, head) = await RawHttp.SendAsync(ingress.BaseAddress.Port, Encoding.UTF8.GetBytes(request.Raw), TimeSpan.FromSeconds(5));
             var fromAlpha = head.Contains($"X-Backend-Port: {_alpha.Port}", StringComparison.OrdinalIgnoreCase);
             // 4xx; 503 for a signed-looking route when no signing keys are configured (SPEC §8); Kestrel's 505 for an
-            // unknown HTTP version. All are answered by the ingress itself.
-            var refused = status is (>= 400 and < 500) or 503 or 505;
+            // unknown HTTP version; in URI mode the quiet 204 for a root-level GET such as /favicon.ico (README, Web apps and
+            // browsers). All are answered by the ingress itself.
+            var refused = status is (>= 400 and < 500) or 503 or 505 || (request.UriMode && status == 204 && !fromAlpha);
             var acceptable = refused || (request.MayReachAlpha && status is >= 200 and < 300 && fromAlpha) || (status == 0 && !request.MayReachAlpha);
             if (!acceptable)
             {

@@ -1,0 +1,75 @@
+using Microsoft.AspNetCore.Http;
+using OpenSandbox.Ingress.Proxy;
+using OpenSandbox.Ingress.Proxy.Answers;
+
+namespace OpenSandbox.Ingress.Security;
+
+/// <summary>
+/// The credentials a browser can carry (SPEC §8, <c>--browser-sessions</c>): the <c>opensandbox-access</c> query
+/// parameter (the sandbox's token, an OSEP-0011 grant <c>{expires_b36}-{signature}</c> for the sandbox and port, or a
+/// hand-off code) and the <c>opensandbox-session</c> cookie. Registered only when browser sessions are on.
+/// </summary>
+internal sealed class BrowserCredentials(SecureAccessKeys keys, TimeProvider time)
+{
+    public const string Parameter = "opensandbox-access";
+    public const string Cookie = "opensandbox-session";
+
+    public SecureAccessKeys Keys => keys;
+
+    public ulong Now => (ulong)time.GetUtcNow().ToUnixTimeSeconds();
+
+    /// <summary>The decision for a query parameter, when the request carries one; it decides alone, as the header does.</summary>
+    public AccessDecision? CheckParameter(string accessToken, SandboxRoute route, bool readSigned)
+    {
+        if (AccessParameter.Find(route.PathAndQuery) is not { } presented)
+        {
+            return null;
+        }
+
+        var id = route.SandboxId;
+        if (AccessGuard.FixedTimeEquals(accessToken, presented))
+        {
+            return AccessDecision.Allow(readSigned, AccessCredential.Parameter);
+        }
+
+        var now = Now;
+        if (IsGrant(presented, route, now, out var grantExpires)
+            || BrowserSessionToken.TryVerifyHandoff(keys, presented, id, route.Port, accessToken, now, out grantExpires))
+        {
+            return AccessDecision.Allow(readSigned, AccessCredential.Parameter, grantExpires);
+        }
+
+        return new AccessDecision(new ErrorResponse(ErrorCode.AccessDenied, $"invalid {Parameter} for sandbox {id}", id, route.Port), ReadSigned: false);
+    }
+
+    /// <summary>A valid session cookie for this sandbox, port and token.</summary>
+    public bool HasSession(string accessToken, SandboxRoute route, IHeaderDictionary headers)
+    {
+        var now = Now;
+        foreach (var value in SessionCookieHeader.Values(headers))
+        {
+            if (BrowserSessionToken.TryVerify(keys, value, route.SandboxId, route.Port, accessToken, now, out _))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary><c>{expires_b36}-{signature}</c>, signed as a route to this sandbox and port would be, and unexpired.</summary>
+    private bool IsGrant(string presented, SandboxRoute route, ulong now, out ulong expires)
+    {
+        expires = 0;
+        var dash = presented.IndexOf('-', StringComparison.Ordinal);
+        if (dash < 0)
+        {
+            return false;
+        }
+
+        var signature = new RouteSignature(presented[..dash], presented[(dash + 1)..]);
+        return signature.IsWellFormed(out expires) && now <= expires
+            && keys.TryGetSecret(signature.Signature[SignedRouteSyntax.DigestHexLength], out var secret)
+            && RouteSigner.Verify(secret, route.SandboxId, route.Port, signature.Expires, signature.Signature.AsSpan(0, SignedRouteSyntax.DigestHexLength));
+    }
+}

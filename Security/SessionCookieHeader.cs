@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace OpenSandbox.Ingress.Security;
+
+/// <summary>
+/// The <c>opensandbox-session</c> entries of a request's <c>Cookie</c> header: read for the access check, and removed
+/// before the sandbox sees the request. Split by hand rather than parsed and formatted again, so the other cookies reach
+/// the sandbox byte for byte.
+/// </summary>
+internal static class SessionCookieHeader
+{
+    private const string Prefix = BrowserCredentials.Cookie + "=";
+
+    public static IEnumerable<string> Values(IHeaderDictionary headers)
+    {
+        foreach (var line in headers.Cookie)
+        {
+            if (line is null || !line.Contains(Prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            foreach (var entry in line.Split(';', StringSplitOptions.TrimEntries))
+            {
+                if (entry.StartsWith(Prefix, StringComparison.Ordinal))
+                {
+                    yield return entry[Prefix.Length..];
+                }
+            }
+        }
+    }
+
+    /// <summary>Removes the session entries; a header left empty goes entirely.</summary>
+    public static void Remove(IHeaderDictionary headers)
+    {
+        var lines = headers.Cookie;
+        if (!lines.Any(static line => line is not null && line.Contains(Prefix, StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        var kept = new List<string>();
+        foreach (var line in lines)
+        {
+            var entries = line!.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Where(static entry => !entry.StartsWith(Prefix, StringComparison.Ordinal)).ToArray();
+            if (entries.Length > 0)
+            {
+                kept.Add(string.Join("; ", entries));
+            }
+        }
+
+        if (kept.Count == 0)
+        {
+            headers.Remove(HeaderNames.Cookie);
+        }
+        else
+        {
+            headers.Cookie = kept.ToArray();
+        }
+    }
+}

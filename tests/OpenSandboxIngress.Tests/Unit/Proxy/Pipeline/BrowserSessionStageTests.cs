@@ -1,0 +1,79 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
+using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Proxy;
+using OpenSandbox.Ingress.Proxy.Pipeline;
+using OpenSandbox.Ingress.Security;
+using OpenSandbox.Ingress.Tests.Infrastructure;
+
+namespace OpenSandbox.Ingress.Tests.Unit.Proxy.Pipeline;
+
+public sealed class BrowserSessionStageTests
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
+    private readonly SecureAccessKeys _keys;
+
+    public BrowserSessionStageTests() => Assert.True(SecureAccessKeys.TryParse("k=c2VjcmV0", out _keys!, out _));
+
+    private BrowserSessionStage Stage(BrowserSessionOptions? options = null) =>
+        new(new BrowserCredentials(_keys, _time), options ?? new BrowserSessionOptions { Enabled = true });
+
+    private static StageContext Request(string target, AccessCredential credential, string method = "GET", string? prefix = null, ulong expires = 0)
+    {
+        var context = new StageContext(target, "box-8080", method);
+        var route = new SandboxRoute("box", 8080, prefix is null ? target : target[prefix.Length..], ForwardedPrefix: prefix);
+        context.Http.Features.Set(new SandboxRequestFeature(route, StageContext.Sandbox(token: "tok"), route.PathAndQuery, prefix)
+        {
+            Access = AccessDecision.Allow(false, credential, expires),
+        });
+        return context;
+    }
+
+    [Fact]
+    public async Task A_get_with_the_parameter_is_sent_to_the_clean_url_with_a_host_only_http_only_cookie()
+    {
+        var context = Request("/tree?a=1&opensandbox-access=tok&b=2", AccessCredential.Parameter);
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(303, context.Status);
+        Assert.Equal("/tree?a=1&b=2", context.Http.Response.Headers.Location.ToString());
+        var cookie = context.Http.Response.Headers.SetCookie.ToString();
+        Assert.StartsWith("opensandbox-session=k.", cookie, StringComparison.Ordinal);
+        Assert.Contains("path=/;", cookie, StringComparison.Ordinal);
+        Assert.Contains("max-age=43200", cookie, StringComparison.Ordinal);
+        Assert.Contains("samesite=lax", cookie, StringComparison.Ordinal);
+        Assert.Contains("httponly", cookie, StringComparison.Ordinal);
+        Assert.DoesNotContain("domain", cookie, StringComparison.Ordinal);
+        Assert.DoesNotContain("secure", cookie, StringComparison.Ordinal);
+        Assert.Equal(0, context.NextCalls);
+    }
+
+    [Fact]
+    public async Task Uri_mode_the_cookie_lives_under_the_prefix_and_ends_with_the_grant()
+    {
+        var context = Request("/box/8080/lab?opensandbox-access=g", AccessCredential.Parameter, prefix: "/box/8080", expires: 1_800_000_600);
+
+        await Stage(new BrowserSessionOptions { Enabled = true, SameSite = SameSiteMode.None, AlwaysSecure = true }).InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal("/box/8080/lab", context.Http.Response.Headers.Location.ToString());
+        var cookie = context.Http.Response.Headers.SetCookie.ToString();
+        Assert.Contains("path=/box/8080;", cookie, StringComparison.Ordinal);
+        Assert.Contains("max-age=600", cookie, StringComparison.Ordinal);
+        Assert.Contains("secure", cookie, StringComparison.Ordinal);
+        Assert.Contains("samesite=none", cookie, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Other_requests_go_on_without_the_parameter_and_without_the_session_cookie()
+    {
+        var context = Request("/api?opensandbox-access=tok", AccessCredential.Parameter, method: "POST");
+        context.Http.Request.Headers.Cookie = "a=1; opensandbox-session=k.x.y; b=2";
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(1, context.NextCalls);
+        Assert.Equal("/api", context.Feature!.PathAndQuery);
+        Assert.Equal("a=1; b=2", context.Http.Request.Headers.Cookie.ToString());
+    }
+}
