@@ -77,7 +77,7 @@ internal static class IngressHost
         services.AddSingleton<IProxyStage, ReadinessStage>();
         if (options.BrowserSessions.Enabled)
         {
-            services.AddSingleton<BrowserCredentials>().AddSingleton<IProxyStage, BrowserSessionStage>();
+            services.AddSingleton<SpentHandoffs>().AddSingleton<BrowserCredentials>().AddSingleton<IProxyStage, BrowserSessionStage>();
         }
 
         AddRenewIntents(services, options.RenewIntent);

@@ -9,7 +9,7 @@ namespace OpenSandbox.Ingress.Security;
 /// parameter (the sandbox's token, an OSEP-0011 grant <c>{expires_b36}-{signature}</c> for the sandbox and port, or a
 /// hand-off code) and the <c>opensandbox-session</c> cookie. Registered only when browser sessions are on.
 /// </summary>
-internal sealed class BrowserCredentials(SecureAccessKeys keys, TimeProvider time)
+internal sealed class BrowserCredentials(SecureAccessKeys keys, SpentHandoffs spent, TimeProvider time)
 {
     public const string Parameter = "opensandbox-access";
     public const string Cookie = "opensandbox-session";
@@ -33,10 +33,17 @@ internal sealed class BrowserCredentials(SecureAccessKeys keys, TimeProvider tim
         }
 
         var now = Now;
-        if (IsGrant(presented, route, now, out var grantExpires)
-            || BrowserSessionToken.TryVerifyHandoff(keys, presented, id, route.Port, accessToken, now, out grantExpires))
+        if (IsGrant(presented, route, now, out var grantExpires))
         {
             return AccessDecision.Allow(readSigned, AccessCredential.Parameter, grantExpires);
+        }
+
+        if (BrowserSessionToken.TryVerifyHandoff(keys, presented, id, route.Port, accessToken, now, out grantExpires))
+        {
+            return spent.TrySpend(presented)
+                ? AccessDecision.Allow(readSigned, AccessCredential.Parameter, grantExpires)
+                : new AccessDecision(new ErrorResponse(ErrorCode.AccessDenied, $"this {Parameter} link for sandbox {id} was used already", id, route.Port),
+                    ReadSigned: false);
         }
 
         return new AccessDecision(new ErrorResponse(ErrorCode.AccessDenied, $"invalid {Parameter} for sandbox {id}", id, route.Port), ReadSigned: false);

@@ -270,7 +270,9 @@ END {
   nscenarios = split("small-keepalive new-connection 1mib websocket tls-h1 tls-h2 grpc", scenarios, " ")
   for (s = 1; s <= nscenarios; s++) {
     sc = scenarios[s]
-    n = median(rps[sc "/nginx"]); d = median(rps[sc "/direct"]); b = median(rps[sc "/bare"]); i = median(rps[sc "/ingress"])
+    # Only scenarios a target ran have entries: look before reading (reading an awk array element creates it).
+    n = (sc "/nginx") in rps ? median(rps[sc "/nginx"]) : 0; d = (sc "/direct") in rps ? median(rps[sc "/direct"]) : 0
+    b = (sc "/bare") in rps ? median(rps[sc "/bare"]) : 0; i = (sc "/ingress") in rps ? median(rps[sc "/ingress"]) : 0
     ntargets = split(targetlist, targets, " ")
     for (t = 1; t <= ntargets; t++) {
       k = sc "/" targets[t]

@@ -17,7 +17,6 @@ namespace OpenSandbox.Ingress.Proxy.Pipeline;
 internal sealed class BrowserSessionStage(BrowserCredentials credentials, BrowserSessionOptions options) : IProxyStage
 {
     /// <summary>Long enough for a browser to follow one redirect, short enough that a leaked code is soon worthless.</summary>
-    private const ulong HandoffSeconds = 60;
 
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -56,7 +55,7 @@ internal sealed class BrowserSessionStage(BrowserCredentials credentials, Browse
         // Header mode, a signed Host: to the unsigned host, carrying the session.
         if (route.Signature is not null && UnsignedHost(context.Request, route) is { } unsignedHost)
         {
-            var code = BrowserSessionToken.IssueHandoff(credentials.Keys, route.SandboxId, route.Port, token, expires, now + HandoffSeconds);
+            var code = BrowserSessionToken.IssueHandoff(credentials.Keys, route.SandboxId, route.Port, token, expires, now + SpentHandoffs.Lifetime);
             var separator = rest.Contains('?', StringComparison.Ordinal) ? '&' : '?';
             response.Headers.Location = $"{context.Request.Scheme}://{unsignedHost}{rest}{separator}{BrowserCredentials.Parameter}={code}";
             return Task.CompletedTask;

@@ -31,6 +31,31 @@ public sealed class BrowserTests
         """;
 
     [Fact]
+    public async Task Over_the_TLS_port_the_page_arrives_over_HTTP_2_and_its_WebSocket_reaches_the_sandbox()
+    {
+        await using var notebook = await NotebookApp.StartAsync();
+        using var certificates = new TestCertificates();
+        certificates.Issue("ingress");
+        await using var ingress = await InProcessIngress.StartAsync(
+            configure: o => o with { Listen = o.Listen with { TlsPort = FreePort.Next(), TlsCertFile = certificates.CertFile, TlsKeyFile = certificates.KeyFile } },
+            manifests: new Dictionary<string, string> { ["nb.yaml"] = Manifests.BatchSandbox("nb") });
+        // The test's own CA is not in the browser's store.
+        await using var browser = await SystemChromium.LaunchAsync("--ignore-certificate-errors");
+        var page = await browser.NewPageAsync();
+        var origin = $"https://nb-{notebook.Port}.{SystemChromium.Domain}:{ingress.TlsAddress!.Port}";
+
+        var response = await page.GoToAsync(origin + "/");
+
+        Assert.Equal(200, (int)response.Status);
+        Assert.Equal("h2", await page.EvaluateExpressionAsync<string>("performance.getEntriesByType('navigation')[0].nextHopProtocol"));
+        await page.WaitForFunctionAsync("() => document.getElementById('state').textContent.startsWith('script loaded')");
+        Assert.Equal(201, await page.EvaluateFunctionAsync<int>(PostScript, "/api/contents"));
+        Assert.Equal("echo:ping", await page.EvaluateFunctionAsync<string>(WebSocketScript, $"wss://nb-{notebook.Port}.{SystemChromium.Domain}:{ingress.TlsAddress.Port}/api/ws"));
+        Assert.Equal(0, notebook.Refused);
+        await SystemChromium.ScreenshotAsync(page, "9-tls-http2-websocket");
+    }
+
+    [Fact]
     public async Task Header_mode_same_origin_fetch_post_and_websocket_pass_an_origin_checking_app_while_another_origin_is_refused()
     {
         await using var notebook = await NotebookApp.StartAsync();

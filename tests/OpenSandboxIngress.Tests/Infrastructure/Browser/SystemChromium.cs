@@ -17,7 +17,8 @@ internal static class SystemChromium
     /// <summary>Where the suite leaves screenshots of the flows it drives.</summary>
     public static readonly string Screens = Environment.GetEnvironmentVariable("BROWSER_SCREENS") ?? "/tmp/issue24-screens";
 
-    public static async Task<IBrowser> LaunchAsync()
+    /// <param name="more">Further switches, such as <c>--ignore-certificate-errors</c> for a listener with a test certificate.</param>
+    public static async Task<IBrowser> LaunchAsync(params string[] more)
     {
         if (!File.Exists(Executable))
         {
@@ -33,6 +34,7 @@ internal static class SystemChromium
             "--disable-dev-shm-usage",
             // Chromium's own sandbox needs user namespaces; tests run as root in containers.
             .. Environment.UserName == "root" ? ["--no-sandbox"] : Array.Empty<string>(),
+            .. more,
         ];
         return await Puppeteer.LaunchAsync(new LaunchOptions { ExecutablePath = Executable, Headless = true, Args = args });
     }

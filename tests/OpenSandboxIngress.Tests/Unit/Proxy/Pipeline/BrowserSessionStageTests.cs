@@ -16,7 +16,7 @@ public sealed class BrowserSessionStageTests
     public BrowserSessionStageTests() => Assert.True(SecureAccessKeys.TryParse("k=c2VjcmV0", out _keys!, out _));
 
     private BrowserSessionStage Stage(BrowserSessionOptions? options = null) =>
-        new(new BrowserCredentials(_keys, _time), options ?? new BrowserSessionOptions { Enabled = true });
+        new(new BrowserCredentials(_keys, new SpentHandoffs(_time), _time), options ?? new BrowserSessionOptions { Enabled = true });
 
     private static StageContext Request(string target, AccessCredential credential, string method = "GET", string? prefix = null, ulong expires = 0)
     {

@@ -1,0 +1,43 @@
+using System.Collections.Concurrent;
+
+namespace OpenSandbox.Ingress.Security;
+
+/// <summary>
+/// Hand-off codes this replica has already exchanged, so each one opens a session once here. Codes live
+/// <see cref="Lifetime"/>, so a code is remembered that long and then forgotten; the set is capped, and a replica that
+/// has seen <see cref="Capacity"/> hand-offs within one lifetime refuses further ones rather than grow.
+/// </summary>
+internal sealed class SpentHandoffs(TimeProvider time)
+{
+    /// <summary>How long a hand-off code is valid (the browser-session stage issues them for this long).</summary>
+    public const ulong Lifetime = 60;
+
+    public const int Capacity = 50_000;
+
+    private readonly ConcurrentDictionary<string, ulong> _spent = new(StringComparer.Ordinal);
+    private ulong _nextSweep;
+
+    /// <returns>True the first time <paramref name="code"/> is spent here; false when it was spent before or the set is full.</returns>
+    public bool TrySpend(string code)
+    {
+        var now = (ulong)time.GetUtcNow().ToUnixTimeSeconds();
+        if (now >= Volatile.Read(ref _nextSweep))
+        {
+            Sweep(now);
+        }
+
+        return _spent.Count < Capacity && _spent.TryAdd(code, now + Lifetime + 1);
+    }
+
+    private void Sweep(ulong now)
+    {
+        Volatile.Write(ref _nextSweep, now + 1);
+        foreach (var (code, forgetAt) in _spent)
+        {
+            if (now >= forgetAt)
+            {
+                _spent.TryRemove(new KeyValuePair<string, ulong>(code, forgetAt));
+            }
+        }
+    }
+}
