@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Sandbox.Files;
 using Snapshooter.Xunit3;
 
@@ -12,21 +13,7 @@ namespace OpenSandbox.Ingress.Tests.Unit;
 /// </summary>
 public sealed class DeployManifestTests
 {
-    private static readonly string DeployDirectory = FindDeployDirectory();
-
-    private static string FindDeployDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "deploy", "kustomization.yaml");
-            if (File.Exists(candidate))
-            {
-                return Path.GetDirectoryName(candidate)!;
-            }
-        }
-
-        throw new DirectoryNotFoundException("deploy/kustomization.yaml not found above the test binaries");
-    }
+    private static readonly string DeployDirectory = RepositoryFile.DirectoryOf("deploy/kustomization.yaml");
 
     private static string BaseDirectory => Path.Combine(DeployDirectory, "base");
 

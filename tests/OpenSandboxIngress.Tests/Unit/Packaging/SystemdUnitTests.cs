@@ -18,23 +18,9 @@ public sealed partial class SystemdUnitTests
     /// <summary>The exposure README "On nodes" states; a weaker unit fails here instead of quietly scoring worse.</summary>
     private const double StatedExposure = 1.1;
 
-    private static readonly string PackagingDirectory = FindPackagingDirectory();
+    private static readonly string PackagingDirectory = RepositoryFile.DirectoryOf("packaging/opensandbox-ingress.service");
     private static readonly string UnitPath = Path.Combine(PackagingDirectory, "opensandbox-ingress.service");
     private static readonly string EnvironmentPath = Path.Combine(PackagingDirectory, "opensandbox-ingress.env");
-
-    private static string FindPackagingDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "packaging", "opensandbox-ingress.service");
-            if (File.Exists(candidate))
-            {
-                return Path.GetDirectoryName(candidate)!;
-            }
-        }
-
-        throw new DirectoryNotFoundException("packaging/opensandbox-ingress.service not found above the test binaries");
-    }
 
     /// <summary>
     /// The unit as shipped, except that ExecStart names the binary under test: <c>verify</c> checks that the executable
