@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using OpenSandbox.Ingress.Configuration;
-using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Sandbox.Files;
+using OpenSandbox.Ingress.Tests.Infrastructure;
 using Snapshooter.Xunit3;
 
 namespace OpenSandbox.Ingress.Tests.Unit;
