@@ -7,7 +7,7 @@ using OpenSandbox.Ingress.Security;
 namespace OpenSandbox.Ingress.Proxy.Pipeline;
 
 /// <summary>
-/// Browser sessions (SPEC §8, <c>--browser-sessions</c>): a <c>GET</c> or <c>HEAD</c> let in by a credential in its URL
+/// Browser sessions (SPEC §8, <c>--browser-sessions</c>): a browser's navigation let in by a credential in its URL
 /// (the <c>opensandbox-access</c> parameter or a signed route) is answered <c>303</c> to the same URL without it, with
 /// an HttpOnly session cookie, so the credential leaves the address bar, history and <c>Referer</c>. A signed host
 /// route goes to its unsigned host, which cannot read a cookie of the signed one: the session travels in a hand-off code
@@ -16,6 +16,8 @@ namespace OpenSandbox.Ingress.Proxy.Pipeline;
 /// </summary>
 internal sealed class BrowserSessionStage(BrowserCredentials credentials, BrowserSessionOptions options) : IProxyStage
 {
+    private const string SecFetchMode = "Sec-Fetch-Mode";
+
     /// <summary>Long enough for a browser to follow one redirect, short enough that a leaked code is soon worthless.</summary>
 
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
@@ -23,7 +25,7 @@ internal sealed class BrowserSessionStage(BrowserCredentials credentials, Browse
         var feature = context.Features.GetRequiredFeature<SandboxRequestFeature>();
         var request = context.Request;
         if (feature.Sandbox.AccessToken is { } token && feature.Access.Credential is AccessCredential.Parameter or AccessCredential.SignedRoute
-            && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
+            && IsNavigation(context))
         {
             return Redirect(context, feature, token);
         }
@@ -31,6 +33,20 @@ internal sealed class BrowserSessionStage(BrowserCredentials credentials, Browse
         feature.PathAndQuery = AccessParameter.Remove(feature.PathAndQuery);
         SessionCookieHeader.Remove(request.Headers);
         return next(context);
+    }
+
+    /// <summary>
+    /// A browser loading a page: only it follows a <c>303</c> and keeps a cookie. WebSocket clients, curl and SDKs do
+    /// neither, so their requests go on with the credential as before. Every current browser sends
+    /// <c>Sec-Fetch-Mode: navigate</c> on navigations and never on a WebSocket handshake; an upgrade is excluded anyway,
+    /// and an HTTP/2 extended CONNECT is no GET.
+    /// </summary>
+    private static bool IsNavigation(HttpContext context)
+    {
+        var request = context.Request;
+        return (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+            && request.Headers[SecFetchMode].ToString().Equals("navigate", StringComparison.OrdinalIgnoreCase)
+            && context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest != true;
     }
 
     private Task Redirect(HttpContext context, SandboxRequestFeature feature, string token)

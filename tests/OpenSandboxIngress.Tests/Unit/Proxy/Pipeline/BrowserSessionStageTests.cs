@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Time.Testing;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Proxy;
@@ -21,6 +22,7 @@ public sealed class BrowserSessionStageTests
     private static StageContext Request(string target, AccessCredential credential, string method = "GET", string? prefix = null, ulong expires = 0)
     {
         var context = new StageContext(target, "box-8080", method);
+        context.Http.Request.Headers["Sec-Fetch-Mode"] = "navigate";
         var route = new SandboxRoute("box", 8080, prefix is null ? target : target[prefix.Length..], ForwardedPrefix: prefix);
         context.Http.Features.Set(new SandboxRequestFeature(route, StageContext.Sandbox(token: "tok"), route.PathAndQuery, prefix)
         {
@@ -75,5 +77,37 @@ public sealed class BrowserSessionStageTests
         Assert.Equal(1, context.NextCalls);
         Assert.Equal("/api", context.Feature!.PathAndQuery);
         Assert.Equal("a=1; b=2", context.Http.Request.Headers.Cookie.ToString());
+    }
+
+    [Fact]
+    public async Task A_get_that_is_no_browser_navigation_goes_on_without_the_parameter_and_without_a_cookie()
+    {
+        var context = Request("/api?opensandbox-access=tok", AccessCredential.Parameter);
+        context.Http.Request.Headers.Remove("Sec-Fetch-Mode");
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(1, context.NextCalls);
+        Assert.Equal("/api", context.Feature!.PathAndQuery);
+        Assert.Equal(0, context.Http.Response.Headers.SetCookie.Count);
+    }
+
+    [Fact]
+    public async Task A_websocket_handshake_is_never_redirected_even_when_it_claims_to_navigate()
+    {
+        var context = Request("/ws?opensandbox-access=tok", AccessCredential.Parameter);
+        context.Http.Features.Set<IHttpUpgradeFeature>(new UpgradableRequest());
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(1, context.NextCalls);
+        Assert.Equal("/ws", context.Feature!.PathAndQuery);
+    }
+
+    private sealed class UpgradableRequest : IHttpUpgradeFeature
+    {
+        public bool IsUpgradableRequest => true;
+
+        public Task<Stream> UpgradeAsync() => throw new InvalidOperationException("the stage does not upgrade");
     }
 }
