@@ -73,14 +73,24 @@ internal sealed class BrowserSessionStage(BrowserCredentials credentials, Browse
         {
             var code = BrowserSessionToken.IssueHandoff(credentials.Keys, route.SandboxId, route.Port, token, expires, now + SpentHandoffs.Lifetime);
             var separator = rest.Contains('?', StringComparison.Ordinal) ? '&' : '?';
-            response.Headers.Location = $"{context.Request.Scheme}://{unsignedHost}{rest}{separator}{BrowserCredentials.Parameter}={code}";
+            response.Headers.Location = $"{context.Request.Scheme}://{unsignedHost}{SameHostPath(rest)}{separator}{BrowserCredentials.Parameter}={code}";
             return Task.CompletedTask;
         }
 
-        response.Headers.Location = rest;
+        response.Headers.Location = SameHostPath(rest);
         AppendCookie(context, BrowserSessionToken.Issue(credentials.Keys, route.SandboxId, route.Port, token, expires), expires - now, path: null);
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// A target whose path starts <c>//</c> or <c>/\</c> would be read as another host in <c>Location</c> (an open
+    /// redirect: <c>//evil.example/?opensandbox-access=…</c>); <c>/.</c> in front keeps it a path of this host, and
+    /// the browser removes the dot segment before it asks.
+    /// </summary>
+    private static string SameHostPath(string pathAndQuery) =>
+        pathAndQuery.StartsWith("//", StringComparison.Ordinal) || pathAndQuery.StartsWith("/\\", StringComparison.Ordinal)
+            ? "/." + pathAndQuery
+            : pathAndQuery;
 
     /// <summary>Host-only in header mode (no Domain), under the sandbox's prefix in URI mode.</summary>
     private void AppendCookie(HttpContext context, string value, ulong seconds, string? path) =>

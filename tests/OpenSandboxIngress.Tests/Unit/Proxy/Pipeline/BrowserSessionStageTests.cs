@@ -110,4 +110,17 @@ public sealed class BrowserSessionStageTests
 
         public Task<Stream> UpgradeAsync() => throw new InvalidOperationException("the stage does not upgrade");
     }
+
+    [Theory]
+    [InlineData("//evil.example/?opensandbox-access=tok", "/.//evil.example/")]
+    [InlineData("/\\evil.example/x?opensandbox-access=tok", "/./\\evil.example/x")]
+    public async Task A_target_that_reads_as_another_host_stays_a_path_of_this_host(string target, string location)
+    {
+        var context = Request(target, AccessCredential.Parameter);
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(303, context.Status);
+        Assert.Equal(location, context.Http.Response.Headers.Location.ToString());
+    }
 }
