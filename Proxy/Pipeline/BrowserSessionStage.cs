@@ -68,12 +68,13 @@ internal sealed class BrowserSessionStage(BrowserCredentials credentials, Browse
             return Task.CompletedTask;
         }
 
-        // Header mode, a signed Host: to the unsigned host, carrying the session.
+        // Header mode, a signed Host: to the unsigned host, carrying the session. Scheme-relative, so the browser keeps
+        // the scheme it used: behind a load balancer that ends TLS the request arrives as http, the page is https.
         if (route.Signature is not null && UnsignedHost(context.Request, route) is { } unsignedHost)
         {
             var code = BrowserSessionToken.IssueHandoff(credentials.Keys, route.SandboxId, route.Port, token, expires, now + SpentHandoffs.Lifetime);
             var separator = rest.Contains('?', StringComparison.Ordinal) ? '&' : '?';
-            response.Headers.Location = $"{context.Request.Scheme}://{unsignedHost}{SameHostPath(rest)}{separator}{BrowserCredentials.Parameter}={code}";
+            response.Headers.Location = $"//{unsignedHost}{SameHostPath(rest)}{separator}{BrowserCredentials.Parameter}={code}";
             return Task.CompletedTask;
         }
 

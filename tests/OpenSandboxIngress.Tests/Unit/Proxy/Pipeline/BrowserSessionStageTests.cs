@@ -19,11 +19,12 @@ public sealed class BrowserSessionStageTests
     private BrowserSessionStage Stage(BrowserSessionOptions? options = null) =>
         new(new BrowserCredentials(_keys, new SpentHandoffs(_time), _time), options ?? new BrowserSessionOptions { Enabled = true });
 
-    private static StageContext Request(string target, AccessCredential credential, string method = "GET", string? prefix = null, ulong expires = 0)
+    private static StageContext Request(string target, AccessCredential credential, string method = "GET", string? prefix = null, ulong expires = 0,
+        RouteSignature? signature = null)
     {
         var context = new StageContext(target, "box-8080", method);
         context.Http.Request.Headers["Sec-Fetch-Mode"] = "navigate";
-        var route = new SandboxRoute("box", 8080, prefix is null ? target : target[prefix.Length..], ForwardedPrefix: prefix);
+        var route = new SandboxRoute("box", 8080, prefix is null ? target : target[prefix.Length..], ForwardedPrefix: prefix, Signature: signature);
         context.Http.Features.Set(new SandboxRequestFeature(route, StageContext.Sandbox(token: "tok"), route.PathAndQuery, prefix)
         {
             Access = AccessDecision.Allow(false, credential, expires),
@@ -122,5 +123,20 @@ public sealed class BrowserSessionStageTests
 
         Assert.Equal(303, context.Status);
         Assert.Equal(location, context.Http.Response.Headers.Location.ToString());
+    }
+
+    [Fact]
+    public async Task A_signed_host_is_sent_scheme_relative_to_its_unsigned_host_with_a_hand_off_code()
+    {
+        var context = Request("/lab?x=1", AccessCredential.SignedRoute, signature: new RouteSignature("x2qxvk", "8e1e06e3k"));
+        context.Http.Request.Scheme = "http";
+        context.Http.Request.Host = new HostString("box-8080-x2qxvk-8e1e06e3k.sandboxes.example:8443");
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(303, context.Status);
+        var location = context.Http.Response.Headers.Location.ToString();
+        Assert.StartsWith("//box-8080.sandboxes.example:8443/lab?x=1&opensandbox-access=k.", location, StringComparison.Ordinal);
+        Assert.Equal(0, context.Http.Response.Headers.SetCookie.Count);
     }
 }
