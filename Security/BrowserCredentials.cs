@@ -9,7 +9,7 @@ namespace OpenSandbox.Ingress.Security;
 /// parameter (the sandbox's token, an OSEP-0011 grant <c>{expires_b36}-{signature}</c> for the sandbox and port, or a
 /// hand-off code) and the <c>opensandbox-session</c> cookie. Registered only when browser sessions are on.
 /// </summary>
-internal sealed class BrowserCredentials(SecureAccessKeys keys, SpentHandoffs spent, TimeProvider time)
+internal sealed class BrowserCredentials(SecureAccessKeys keys, TimeProvider time)
 {
     public const string Parameter = "opensandbox-access";
     public const string Cookie = "opensandbox-session";
@@ -38,12 +38,10 @@ internal sealed class BrowserCredentials(SecureAccessKeys keys, SpentHandoffs sp
             return AccessDecision.Allow(readSigned, AccessCredential.Parameter, grantExpires);
         }
 
+        // Not spent here: a request refused later (503, a hold that times out) would leave the browser with a spent code.
         if (BrowserSessionToken.TryVerifyHandoff(keys, presented, id, route.Port, accessToken, now, out grantExpires))
         {
-            return spent.TrySpend(presented)
-                ? AccessDecision.Allow(readSigned, AccessCredential.Parameter, grantExpires)
-                : new AccessDecision(new ErrorResponse(ErrorCode.AccessDenied, $"this {Parameter} link for sandbox {id} was used already", id, route.Port),
-                    ReadSigned: false);
+            return AccessDecision.Allow(readSigned, AccessCredential.Handoff, grantExpires);
         }
 
         return new AccessDecision(new ErrorResponse(ErrorCode.AccessDenied, $"invalid {Parameter} for sandbox {id}", id, route.Port), ReadSigned: false);

@@ -6,8 +6,9 @@ namespace OpenSandbox.Ingress.Security;
 
 /// <summary>
 /// The signed, stateless values of browser sessions (SPEC §8): the cookie <c>{key}.{expires_b36}.{mac}</c> and the
-/// short-lived hand-off code <c>{key}.{expires_b36}.{code_expires_b36}.{mac}</c> that carries a session from a signed
-/// host to its unsigned one. The MAC is the signed-route construction (<see cref="RouteSigner.Digest"/>) over the
+/// short-lived hand-off code <c>{key}.{expires_b36}.{code_expires_b36}.{nonce}.{mac}</c> that carries a session from a
+/// signed host to its unsigned one; its 64-bit random nonce tells apart two codes issued in the same second, which a
+/// replica spends one by one. The MAC is the signed-route construction (<see cref="RouteSigner.Digest"/>) over the
 /// sandbox, the port, the expiries and a digest of the sandbox's token, with the key the value names: any replica holding
 /// the keys accepts it, and it stops working when the token or that key changes.
 /// </summary>
@@ -16,12 +17,18 @@ internal static class BrowserSessionToken
     /// <summary>128 bits of the digest, written as 32 hex digits.</summary>
     private const int MacBytes = 16;
 
+    private const int NonceBytes = 8;
+
     public static string Issue(SecureAccessKeys keys, string sandboxId, int port, string token, ulong expires) =>
         Sign(keys, keys.FirstId, "session", sandboxId, port, token, SignedRouteSyntax.FormatExpires(expires));
 
-    public static string IssueHandoff(SecureAccessKeys keys, string sandboxId, int port, string token, ulong expires, ulong codeExpires) =>
-        Sign(keys, keys.FirstId, "handoff", sandboxId, port, token,
-            SignedRouteSyntax.FormatExpires(expires) + "." + SignedRouteSyntax.FormatExpires(codeExpires));
+    public static string IssueHandoff(SecureAccessKeys keys, string sandboxId, int port, string token, ulong expires, ulong codeExpires)
+    {
+        Span<byte> nonce = stackalloc byte[NonceBytes];
+        RandomNumberGenerator.Fill(nonce);
+        return Sign(keys, keys.FirstId, "handoff", sandboxId, port, token,
+            $"{SignedRouteSyntax.FormatExpires(expires)}.{SignedRouteSyntax.FormatExpires(codeExpires)}.{Convert.ToHexStringLower(nonce)}");
+    }
 
     /// <summary>A session cookie value for this sandbox and port, unexpired at <paramref name="now"/>; its expiry.</summary>
     public static bool TryVerify(SecureAccessKeys keys, string value, string sandboxId, int port, string token, ulong now, out ulong expires)
@@ -37,7 +44,7 @@ internal static class BrowserSessionToken
     {
         expires = 0;
         var parts = value.Split('.');
-        return parts.Length == 4 && Verify(keys, parts, "handoff", sandboxId, port, token)
+        return parts.Length == 5 && Verify(keys, parts, "handoff", sandboxId, port, token)
             && SignedRouteSyntax.TryParseExpires(parts[1], out expires) && now <= expires
             && SignedRouteSyntax.TryParseExpires(parts[2], out var codeExpires) && now <= codeExpires;
     }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Proxy.Answers;
 using OpenSandbox.Ingress.Security;
 
 namespace OpenSandbox.Ingress.Proxy.Pipeline;
@@ -14,7 +15,7 @@ namespace OpenSandbox.Ingress.Proxy.Pipeline;
 /// that the unsigned host exchanges for its own cookie. Every other request loses the parameter and the session cookie
 /// before the sandbox sees it. Runs after readiness, so a request re-checked during a hold is cleaned too.
 /// </summary>
-internal sealed class BrowserSessionStage(BrowserCredentials credentials, BrowserSessionOptions options) : IProxyStage
+internal sealed class BrowserSessionStage(BrowserCredentials credentials, SpentHandoffs spent, BrowserSessionOptions options) : IProxyStage
 {
     private const string SecFetchMode = "Sec-Fetch-Mode";
 
@@ -24,10 +25,16 @@ internal sealed class BrowserSessionStage(BrowserCredentials credentials, Browse
     {
         var feature = context.Features.GetRequiredFeature<SandboxRequestFeature>();
         var request = context.Request;
-        if (feature.Sandbox.AccessToken is { } token && feature.Access.Credential is AccessCredential.Parameter or AccessCredential.SignedRoute
+        if (feature.Sandbox.AccessToken is { } token
+            && feature.Access.Credential is AccessCredential.Parameter or AccessCredential.SignedRoute or AccessCredential.Handoff
             && IsNavigation(context))
         {
-            return Redirect(context, feature, token);
+            // A hand-off code is spent only here, where it becomes a cookie: a 503 before, and the refresh after it, still find it unspent.
+            var route = feature.Route;
+            return feature.Access.Credential == AccessCredential.Handoff && !spent.TrySpend(AccessParameter.Find(route.PathAndQuery)!)
+                ? new ErrorResponse(ErrorCode.AccessDenied, $"this {BrowserCredentials.Parameter} link for sandbox {route.SandboxId} was used already",
+                    route.SandboxId, route.Port).WriteAsync(context)
+                : Redirect(context, feature, token);
         }
 
         feature.PathAndQuery = AccessParameter.Remove(feature.PathAndQuery);

@@ -108,7 +108,7 @@ public sealed class AccessGuardTests
     public void A_session_cookie_counts_only_without_an_origin_or_from_the_sandboxs_own_origin(string? origin, bool allowed)
     {
         Assert.True(SecureAccessKeys.TryParse("a=dGVzdC1zZWNyZXQtYnl0ZXM=", out var keys, out _));
-        var guard = new AccessGuard(keys!, _time, new BrowserCredentials(keys!, new SpentHandoffs(_time), _time));
+        var guard = new AccessGuard(keys!, _time, new BrowserCredentials(keys!, _time));
         var now = (ulong)_time.GetUtcNow().ToUnixTimeSeconds();
         var request = Headers();
         request.Scheme = "https";

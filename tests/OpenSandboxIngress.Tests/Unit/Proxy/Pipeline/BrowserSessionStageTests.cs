@@ -17,7 +17,7 @@ public sealed class BrowserSessionStageTests
     public BrowserSessionStageTests() => Assert.True(SecureAccessKeys.TryParse("k=c2VjcmV0", out _keys!, out _));
 
     private BrowserSessionStage Stage(BrowserSessionOptions? options = null) =>
-        new(new BrowserCredentials(_keys, new SpentHandoffs(_time), _time), options ?? new BrowserSessionOptions { Enabled = true });
+        new(new BrowserCredentials(_keys, _time), new SpentHandoffs(_time), options ?? new BrowserSessionOptions { Enabled = true });
 
     private static StageContext Request(string target, AccessCredential credential, string method = "GET", string? prefix = null, ulong expires = 0,
         RouteSignature? signature = null)
@@ -138,5 +138,23 @@ public sealed class BrowserSessionStageTests
         var location = context.Http.Response.Headers.Location.ToString();
         Assert.StartsWith("//box-8080.sandboxes.example:8443/lab?x=1&opensandbox-access=k.", location, StringComparison.Ordinal);
         Assert.Equal(0, context.Http.Response.Headers.SetCookie.Count);
+    }
+
+    [Fact]
+    public async Task A_hand_off_code_becomes_a_cookie_once_and_a_replay_on_this_replica_is_401()
+    {
+        var stage = Stage();
+        var code = BrowserSessionToken.IssueHandoff(_keys, "box", 8080, "tok", 1_800_003_600, 1_800_000_060);
+        var first = Request($"/lab?opensandbox-access={code}", AccessCredential.Handoff, expires: 1_800_003_600);
+        var replay = Request($"/lab?opensandbox-access={code}", AccessCredential.Handoff, expires: 1_800_003_600);
+
+        await stage.InvokeAsync(first.Http, first.Next);
+        await stage.InvokeAsync(replay.Http, replay.Next);
+
+        Assert.Equal(303, first.Status);
+        Assert.Equal("/lab", first.Http.Response.Headers.Location.ToString());
+        Assert.Contains("max-age=3600", first.Http.Response.Headers.SetCookie.ToString(), StringComparison.Ordinal);
+        Assert.Equal(401, replay.Status);
+        Assert.Contains("used already", replay.Text, StringComparison.Ordinal);
     }
 }
