@@ -14,6 +14,12 @@ internal sealed class BrowserCredentials(SecureAccessKeys keys, TimeProvider tim
     public const string Parameter = "opensandbox-access";
     public const string Cookie = "opensandbox-session";
 
+    /// <summary>
+    /// Session values checked per request: a browser sends the one cookie of this host or prefix, a few where others of
+    /// the same name match too (a parent path, say); more is hostile, and each check costs a hash.
+    /// </summary>
+    public const int MaxSessionValues = 4;
+
     public SecureAccessKeys Keys => keys;
 
     public ulong Now => (ulong)time.GetUtcNow().ToUnixTimeSeconds();
@@ -39,7 +45,7 @@ internal sealed class BrowserCredentials(SecureAccessKeys keys, TimeProvider tim
         }
 
         // Not spent here: a request refused later (503, a hold that times out) would leave the browser with a spent code.
-        if (BrowserSessionToken.TryVerifyHandoff(keys, presented, id, route.Port, accessToken, now, out grantExpires))
+        if (BrowserSessionToken.TryVerifyHandoff(keys, presented, id, route.Port, BrowserSessionToken.TokenDigest(accessToken), now, out grantExpires))
         {
             return AccessDecision.Allow(readSigned, AccessCredential.Handoff, grantExpires);
         }
@@ -47,13 +53,15 @@ internal sealed class BrowserCredentials(SecureAccessKeys keys, TimeProvider tim
         return new AccessDecision(new ErrorResponse(ErrorCode.AccessDenied, $"invalid {Parameter} for sandbox {id}", id, route.Port), ReadSigned: false);
     }
 
-    /// <summary>A valid session cookie for this sandbox, port and token.</summary>
+    /// <summary>A valid session cookie for this sandbox, port and token, among the first <see cref="MaxSessionValues"/>.</summary>
     public bool HasSession(string accessToken, SandboxRoute route, IHeaderDictionary headers)
     {
         var now = Now;
-        foreach (var value in SessionCookieHeader.Values(headers))
+        string? tokenDigest = null;
+        foreach (var value in SessionCookieHeader.Values(headers).Take(MaxSessionValues))
         {
-            if (BrowserSessionToken.TryVerify(keys, value, route.SandboxId, route.Port, accessToken, now, out _))
+            tokenDigest ??= BrowserSessionToken.TokenDigest(accessToken);
+            if (BrowserSessionToken.TryVerify(keys, value, route.SandboxId, route.Port, tokenDigest, now, out _))
             {
                 return true;
             }

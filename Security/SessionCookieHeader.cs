@@ -21,13 +21,35 @@ internal static class SessionCookieHeader
                 continue;
             }
 
-            foreach (var entry in line.Split(';', StringSplitOptions.TrimEntries))
+            foreach (var (start, length) in Entries(line))
             {
-                if (entry.StartsWith(Prefix, StringComparison.Ordinal))
+                if (line.AsSpan(start, length).StartsWith(Prefix, StringComparison.Ordinal))
                 {
-                    yield return entry[Prefix.Length..];
+                    yield return line.Substring(start + Prefix.Length, length - Prefix.Length);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Each <c>;</c>-separated entry of a line, without the whitespace around it, found with IndexOf: a hostile line of
+    /// thousands of separators costs no array of strings.
+    /// </summary>
+    private static IEnumerable<(int Start, int Length)> Entries(string line)
+    {
+        for (var start = 0; start < line.Length;)
+        {
+            var end = line.IndexOf(';', start);
+            end = end < 0 ? line.Length : end;
+            var entry = line.AsSpan(start, end - start);
+            var trimmedStart = start + (entry.Length - entry.TrimStart().Length);
+            var length = entry.Trim().Length;
+            if (length > 0)
+            {
+                yield return (trimmedStart, length);
+            }
+
+            start = end + 1;
         }
     }
 

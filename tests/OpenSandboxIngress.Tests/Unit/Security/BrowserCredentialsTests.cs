@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.Net.Http.Headers;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Security;
 
@@ -62,5 +64,21 @@ public sealed class BrowserCredentialsTests
         _time.Advance(TimeSpan.FromSeconds(SpentHandoffs.Lifetime + 2));
 
         Assert.True(spent.TrySpend("a"));
+    }
+
+    [Fact]
+    public void A_cookie_header_of_a_thousand_session_values_is_checked_four_times_at_most()
+    {
+        var credentials = new BrowserCredentials(_keys, _time);
+        var forged = $"{BrowserCredentials.Cookie}=k.{SignedRouteSyntax.FormatExpires(credentials.Now + 60)}.{new string('0', 32)}";
+        var headers = new HeaderDictionary { [HeaderNames.Cookie] = string.Join("; ", Enumerable.Repeat(forged, 1_000)) };
+        credentials.HasSession("tok", Route("x"), headers);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var found = credentials.HasSession("tok", Route("x"), headers);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.False(found);
+        Assert.True(allocated < 8 * 1024, $"{allocated} bytes allocated");
     }
 }
