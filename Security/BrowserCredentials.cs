@@ -27,12 +27,18 @@ internal sealed class BrowserCredentials(SecureAccessKeys keys, TimeProvider tim
     /// <summary>The decision for a query parameter, when the request carries one; it decides alone, as the header does.</summary>
     public AccessDecision? CheckParameter(string accessToken, SandboxRoute route, bool readSigned)
     {
-        if (AccessParameter.Find(route.PathAndQuery) is not { } presented)
+        if (AccessParameter.Find(route.PathAndQuery, out var repeated) is not { } presented)
         {
             return null;
         }
 
         var id = route.SandboxId;
+        if (repeated)
+        {
+            return new AccessDecision(new ErrorResponse(ErrorCode.AccessDenied, $"more than one {Parameter} parameter for sandbox {id}", id, route.Port),
+                ReadSigned: false);
+        }
+
         if (AccessGuard.FixedTimeEquals(accessToken, presented))
         {
             return AccessDecision.Allow(readSigned, AccessCredential.Parameter);

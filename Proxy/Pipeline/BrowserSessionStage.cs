@@ -31,7 +31,7 @@ internal sealed class BrowserSessionStage(BrowserCredentials credentials, SpentH
         {
             // A hand-off code is spent only here, where it becomes a cookie: a 503 before, and the refresh after it, still find it unspent.
             var route = feature.Route;
-            return feature.Access.Credential == AccessCredential.Handoff && !spent.TrySpend(AccessParameter.Find(route.PathAndQuery)!)
+            return feature.Access.Credential == AccessCredential.Handoff && !spent.TrySpend(AccessParameter.Find(route.PathAndQuery, out _)!)
                 ? new ErrorResponse(ErrorCode.AccessDenied, $"this {BrowserCredentials.Parameter} link for sandbox {route.SandboxId} was used already",
                     route.SandboxId, route.Port).WriteAsync(context)
                 : Redirect(context, feature, token);

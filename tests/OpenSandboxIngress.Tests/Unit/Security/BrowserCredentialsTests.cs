@@ -81,4 +81,13 @@ public sealed class BrowserCredentialsTests
         Assert.False(found);
         Assert.True(allocated < 8 * 1024, $"{allocated} bytes allocated");
     }
+
+    [Fact]
+    public void A_repeated_parameter_is_401_even_when_one_value_is_the_token()
+    {
+        var decision = new BrowserCredentials(_keys, _time).CheckParameter("tok", Route("tok&opensandbox-access=other"), readSigned: false);
+
+        Assert.Equal(401, decision!.Value.StatusCode);
+        Assert.Contains("more than one", decision.Value.Refusal!.Reason, StringComparison.Ordinal);
+    }
 }
