@@ -157,4 +157,15 @@ public sealed class BrowserSessionStageTests
         Assert.Equal(401, replay.Status);
         Assert.Contains("used already", replay.Text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Cookie_lines_without_the_session_pass_byte_for_byte_and_the_others_lose_only_the_session()
+    {
+        var context = Request("/api", AccessCredential.Session, method: "POST");
+        context.Http.Request.Headers.Cookie = new[] { "a=1;b=2", "c=3;opensandbox-session=k.x.y;  d=4", "opensandbox-session=k.x.z", " e=5 ;opensandbox-session=k.x.w" };
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(["a=1;b=2", "c=3;d=4", " e=5"], context.Http.Request.Headers.Cookie.ToArray());
+    }
 }
