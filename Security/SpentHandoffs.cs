@@ -11,7 +11,10 @@ namespace OpenSandbox.Ingress.Security;
 /// </summary>
 internal sealed class SpentHandoffs(TimeProvider time)
 {
-    /// <summary>How long a hand-off code is valid (the browser-session stage issues them for this long).</summary>
+    /// <summary>
+    /// How long a hand-off code is valid (the browser-session stage issues them for this long): long enough for a browser to
+    /// follow one redirect, short enough that a leaked code is soon worthless.
+    /// </summary>
     public const ulong Lifetime = 60;
 
     public const int Capacity = 50_000;

@@ -12,14 +12,12 @@ namespace OpenSandbox.Ingress.Proxy.Pipeline;
 /// (the <c>opensandbox-access</c> parameter or a signed route) is answered <c>303</c> to the same URL without it, with
 /// an HttpOnly session cookie, so the credential leaves the address bar, history and <c>Referer</c>. A signed host
 /// route goes to its unsigned host, which cannot read a cookie of the signed one: the session travels in a hand-off code
-/// that the unsigned host exchanges for its own cookie. Every other request loses the parameter and the session cookie
+/// that the unsigned host exchanges for its own cookie, spending the code then. Every other request loses the parameter and the session cookie
 /// before the sandbox sees it. Runs after readiness, so a request re-checked during a hold is cleaned too.
 /// </summary>
 internal sealed class BrowserSessionStage(BrowserCredentials credentials, SpentHandoffs spent, BrowserSessionOptions options) : IProxyStage
 {
     private const string SecFetchMode = "Sec-Fetch-Mode";
-
-    /// <summary>Long enough for a browser to follow one redirect, short enough that a leaked code is soon worthless.</summary>
 
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
