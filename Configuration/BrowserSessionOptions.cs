@@ -63,12 +63,19 @@ internal sealed record BrowserSessionOptions
             _ => flags.Fail(SameSiteFlag, $"unknown value '{sameSiteText}' (expected lax or none)", SameSiteMode.Lax),
         };
 
+        // Max-Age is written in whole seconds: under one it would be 0, a cookie the browser drops at once.
+        var maxAge = flags.Seconds(MaxAgeFlag);
+        if (maxAge < TimeSpan.FromSeconds(1))
+        {
+            flags.Fail(MaxAgeFlag, $"{maxAge.TotalSeconds} is under 1 second (the cookie's Max-Age counts whole seconds)", false);
+        }
+
         return new BrowserSessionOptions
         {
             Enabled = enabled,
             SameSite = sameSite,
             AlwaysSecure = flags.Value(SecureFlag) || sameSite == SameSiteMode.None,
-            MaxAge = flags.Seconds(MaxAgeFlag),
+            MaxAge = maxAge,
         };
     }
 }
