@@ -18,6 +18,7 @@ namespace OpenSandbox.Ingress.Proxy.Pipeline;
 internal sealed class BrowserSessionStage(BrowserCredentials credentials, SpentHandoffs spent, BrowserSessionOptions options) : IProxyStage
 {
     private const string SecFetchMode = "Sec-Fetch-Mode";
+    private const string UpgradeInsecureRequests = "Upgrade-Insecure-Requests";
 
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -43,14 +44,17 @@ internal sealed class BrowserSessionStage(BrowserCredentials credentials, SpentH
     /// <summary>
     /// A browser loading a page: only it follows a <c>303</c> and keeps a cookie. WebSocket clients, curl and SDKs do
     /// neither, so their requests go on with the credential as before. Every current browser sends
-    /// <c>Sec-Fetch-Mode: navigate</c> on navigations and never on a WebSocket handshake; an upgrade is excluded anyway,
-    /// and an HTTP/2 extended CONNECT is no GET.
+    /// <c>Sec-Fetch-Mode: navigate</c> on navigations, but only to https (or localhost) origins; over plain http the
+    /// navigation is told by <c>Upgrade-Insecure-Requests: 1</c>, which browsers send on navigations only (Chromium
+    /// 156 over http sends no <c>Sec-Fetch-Mode</c>, <c>BrowserTests</c> keeps the check). An upgrade is never one, and
+    /// an HTTP/2 extended CONNECT is no GET.
     /// </summary>
     private static bool IsNavigation(HttpContext context)
     {
         var request = context.Request;
+        var mode = request.Headers[SecFetchMode];
         return (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-            && request.Headers[SecFetchMode].ToString().Equals("navigate", StringComparison.OrdinalIgnoreCase)
+            && (mode.Count > 0 ? mode.ToString().Equals("navigate", StringComparison.OrdinalIgnoreCase) : request.Headers[UpgradeInsecureRequests] == "1")
             && context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest != true;
     }
 

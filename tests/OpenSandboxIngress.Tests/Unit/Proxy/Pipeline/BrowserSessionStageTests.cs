@@ -168,4 +168,28 @@ public sealed class BrowserSessionStageTests
 
         Assert.Equal(["a=1;b=2", "c=3;d=4", " e=5"], context.Http.Request.Headers.Cookie.ToArray());
     }
+
+    [Theory]
+    [InlineData(null, "1", true)]
+    [InlineData("cors", "1", false)]
+    [InlineData(null, null, false)]
+    public async Task Over_plain_http_without_fetch_metadata_a_navigation_is_told_by_upgrade_insecure_requests(string? mode, string? upgradeInsecure, bool redirected)
+    {
+        var context = Request("/lab?opensandbox-access=tok", AccessCredential.Parameter);
+        context.Http.Request.Headers.Remove("Sec-Fetch-Mode");
+        if (mode is not null)
+        {
+            context.Http.Request.Headers["Sec-Fetch-Mode"] = mode;
+        }
+
+        if (upgradeInsecure is not null)
+        {
+            context.Http.Request.Headers["Upgrade-Insecure-Requests"] = upgradeInsecure;
+        }
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(redirected ? 303 : 200, context.Status);
+        Assert.Equal(redirected ? 0 : 1, context.NextCalls);
+    }
 }
