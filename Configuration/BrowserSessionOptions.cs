@@ -18,7 +18,7 @@ internal sealed record BrowserSessionOptions
 
     public static readonly Option<string> SameSiteFlag = new("--browser-session-samesite")
     {
-        Description = "SameSite of the session cookie: lax, strict, or none (for sandboxes shown in iframes of other sites; forces Secure).",
+        Description = "SameSite of the session cookie: lax or none (for sandboxes shown in iframes of other sites; forces Secure).",
         DefaultValueFactory = _ => "lax",
     };
 
@@ -53,21 +53,29 @@ internal sealed record BrowserSessionOptions
             flags.Fail(BrowserSessionsFlag, "needs --secure-access-keys: the session cookie is signed with them", false);
         }
 
+        // No strict: a link from another site is a cross-site navigation, and the browser withholds a Strict cookie from
+        // the request the 303 sends it to, so the session would never be used.
         var sameSiteText = flags.Value(SameSiteFlag);
         var sameSite = sameSiteText switch
         {
             "lax" => SameSiteMode.Lax,
-            "strict" => SameSiteMode.Strict,
             "none" => SameSiteMode.None,
-            _ => flags.Fail(SameSiteFlag, $"unknown value '{sameSiteText}' (expected lax, strict or none)", SameSiteMode.Lax),
+            _ => flags.Fail(SameSiteFlag, $"unknown value '{sameSiteText}' (expected lax or none)", SameSiteMode.Lax),
         };
+
+        // Max-Age is written in whole seconds: under one it would be 0, a cookie the browser drops at once.
+        var maxAge = flags.Seconds(MaxAgeFlag);
+        if (maxAge < TimeSpan.FromSeconds(1))
+        {
+            flags.Fail(MaxAgeFlag, $"{maxAge.TotalSeconds} is under 1 second (the cookie's Max-Age counts whole seconds)", false);
+        }
 
         return new BrowserSessionOptions
         {
             Enabled = enabled,
             SameSite = sameSite,
             AlwaysSecure = flags.Value(SecureFlag) || sameSite == SameSiteMode.None,
-            MaxAge = flags.Seconds(MaxAgeFlag),
+            MaxAge = maxAge,
         };
     }
 }

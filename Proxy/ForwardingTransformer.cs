@@ -53,11 +53,12 @@ internal sealed class ForwardingTransformer(RoutingOptions routing) : HttpTransf
         if (!routing.PreserveHost)
         {
             headers.Host = destination.Authority;
-            if (routing.OriginRewrite && SameOrigin.IsOwnOrigin(request))
-            {
-                headers.Remove(HeaderNames.Origin);
-                headers.TryAddWithoutValidation(HeaderNames.Origin, destination.Prefix);
-            }
+        }
+
+        if (routing.RewritesOrigin && SameOrigin.IsOwnOrigin(request))
+        {
+            headers.Remove(HeaderNames.Origin);
+            headers.TryAddWithoutValidation(HeaderNames.Origin, destination.Prefix);
         }
 
         AppendForwardedFor(httpContext, headers);

@@ -12,8 +12,11 @@ internal enum AccessCredential
     SignedRoute,
     Session,
 
-    /// <summary>The <c>opensandbox-access</c> query parameter (token, grant or hand-off code).</summary>
+    /// <summary>The <c>opensandbox-access</c> query parameter holding the token or a grant.</summary>
     Parameter,
+
+    /// <summary>The <c>opensandbox-access</c> query parameter holding a hand-off code, spent when its cookie is issued.</summary>
+    Handoff,
 }
 
 /// <summary>The outcome of the secure-access check for one request.</summary>

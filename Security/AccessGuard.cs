@@ -16,8 +16,9 @@ namespace OpenSandbox.Ingress.Security;
 /// <param name="browser">Registered only with <c>--browser-sessions</c>.</param>
 internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time, BrowserCredentials? browser = null)
 {
-    public AccessDecision Check(string? accessToken, SandboxRoute route, IHeaderDictionary headers)
+    public AccessDecision Check(string? accessToken, SandboxRoute route, HttpRequest request)
     {
+        var headers = request.Headers;
         if (accessToken is null)
         {
             return AccessDecision.Allow(readSigned: false);
@@ -42,9 +43,12 @@ internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time, Brow
             return byParameter;
         }
 
-        // A signed route that no longer holds (expired, say) still reaches the sandbox with a session made from it.
+        // A signed route that no longer holds (expired, say) still reaches the sandbox with a session made from it. The
+        // cookie counts only for the sandbox's own pages (or requests no page made): in header mode sandboxes are
+        // sibling hosts of one site, so the browser attaches B's cookie to a WebSocket or POST that A's page sends to B.
         var signed = CheckSignedRoute(route);
-        return !signed.IsAllowed && signed.StatusCode == StatusCodes.Status401Unauthorized && browser.HasSession(accessToken, route, headers)
+        return !signed.IsAllowed && signed.StatusCode == StatusCodes.Status401Unauthorized
+            && (headers.Origin.Count == 0 || SameOrigin.IsOwnOrigin(request)) && browser.HasSession(accessToken, route, headers)
             ? AccessDecision.Allow(wellFormedSignature, AccessCredential.Session)
             : signed;
     }

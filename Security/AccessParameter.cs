@@ -6,43 +6,67 @@ namespace OpenSandbox.Ingress.Security;
 /// </summary>
 internal static class AccessParameter
 {
-    private const string Name = BrowserCredentials.Parameter + "=";
-
-    /// <summary>The parameter's value, percent-decoded, or null when the target has none.</summary>
-    public static string? Find(string pathAndQuery)
+    /// <summary>
+    /// The parameter's value, percent-decoded, or null when the target has none; <paramref name="repeated"/> when it
+    /// appears more than once, which the access check refuses rather than pick one.
+    /// </summary>
+    public static string? Find(string pathAndQuery, out bool repeated)
     {
+        string? value = null;
+        repeated = false;
         foreach (var (start, end) in Pairs(pathAndQuery))
         {
-            var pair = pathAndQuery.AsSpan(start, end - start);
-            if (pair.StartsWith(Name, StringComparison.Ordinal))
+            if (IsParameter(pathAndQuery, start, end, out var valueStart))
             {
-                return Uri.UnescapeDataString(pair[Name.Length..].ToString());
+                repeated |= value is not null;
+                value ??= Uri.UnescapeDataString(pathAndQuery[valueStart..end]);
             }
         }
 
-        return null;
+        return value;
     }
 
-    /// <summary>The target without the parameter; the target itself when it has none.</summary>
+    /// <summary>The target without any occurrence of the parameter; the target itself when it has none.</summary>
     public static string Remove(string pathAndQuery)
     {
+        // Most targets cannot hold it: no query, or neither the name nor an escape in it.
         var queryStart = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
-        if (queryStart < 0 || !pathAndQuery.Contains(Name, StringComparison.Ordinal))
+        if (queryStart < 0 || (!pathAndQuery.Contains(BrowserCredentials.Parameter, StringComparison.Ordinal) && pathAndQuery.IndexOf('%', queryStart) < 0))
         {
             return pathAndQuery;
         }
 
         var kept = new List<string>();
+        var found = false;
         foreach (var (start, end) in Pairs(pathAndQuery))
         {
-            if (!pathAndQuery.AsSpan(start, end - start).StartsWith(Name, StringComparison.Ordinal))
+            if (IsParameter(pathAndQuery, start, end, out _))
+            {
+                found = true;
+            }
+            else
             {
                 kept.Add(pathAndQuery[start..end]);
             }
         }
 
         var path = pathAndQuery[..queryStart];
-        return kept.Count == 0 ? path : path + "?" + string.Join('&', kept);
+        return !found ? pathAndQuery : kept.Count == 0 ? path : path + "?" + string.Join('&', kept);
+    }
+
+    /// <summary>
+    /// Whether the pair is the parameter, its name compared percent-decoded as a server decodes it: an encoded name
+    /// (<c>opensandbox%2Daccess</c>) would otherwise pass unseen to the sandbox, which reads it as the parameter.
+    /// </summary>
+    private static bool IsParameter(string pathAndQuery, int start, int end, out int valueStart)
+    {
+        var equals = pathAndQuery.IndexOf('=', start, end - start);
+        var nameEnd = equals < 0 ? end : equals;
+        valueStart = equals < 0 ? end : equals + 1;
+        var name = pathAndQuery.AsSpan(start, nameEnd - start);
+        return name.Contains('%')
+            ? Uri.UnescapeDataString(name.ToString()) == BrowserCredentials.Parameter
+            : name.SequenceEqual(BrowserCredentials.Parameter);
     }
 
     /// <summary>The start and end of each <c>&amp;</c>-separated pair of the query.</summary>

@@ -9,10 +9,16 @@ namespace OpenSandbox.Ingress.Security;
 /// parameter (the sandbox's token, an OSEP-0011 grant <c>{expires_b36}-{signature}</c> for the sandbox and port, or a
 /// hand-off code) and the <c>opensandbox-session</c> cookie. Registered only when browser sessions are on.
 /// </summary>
-internal sealed class BrowserCredentials(SecureAccessKeys keys, SpentHandoffs spent, TimeProvider time)
+internal sealed class BrowserCredentials(SecureAccessKeys keys, TimeProvider time)
 {
     public const string Parameter = "opensandbox-access";
     public const string Cookie = "opensandbox-session";
+
+    /// <summary>
+    /// Session values checked per request: a browser sends the one cookie of this host or prefix, a few where others of
+    /// the same name match too (a parent path, say); more is hostile, and each check costs a hash.
+    /// </summary>
+    public const int MaxSessionValues = 4;
 
     public SecureAccessKeys Keys => keys;
 
@@ -21,12 +27,18 @@ internal sealed class BrowserCredentials(SecureAccessKeys keys, SpentHandoffs sp
     /// <summary>The decision for a query parameter, when the request carries one; it decides alone, as the header does.</summary>
     public AccessDecision? CheckParameter(string accessToken, SandboxRoute route, bool readSigned)
     {
-        if (AccessParameter.Find(route.PathAndQuery) is not { } presented)
+        if (AccessParameter.Find(route.PathAndQuery, out var repeated) is not { } presented)
         {
             return null;
         }
 
         var id = route.SandboxId;
+        if (repeated)
+        {
+            return new AccessDecision(new ErrorResponse(ErrorCode.AccessDenied, $"more than one {Parameter} parameter for sandbox {id}", id, route.Port),
+                ReadSigned: false);
+        }
+
         if (AccessGuard.FixedTimeEquals(accessToken, presented))
         {
             return AccessDecision.Allow(readSigned, AccessCredential.Parameter);
@@ -38,24 +50,24 @@ internal sealed class BrowserCredentials(SecureAccessKeys keys, SpentHandoffs sp
             return AccessDecision.Allow(readSigned, AccessCredential.Parameter, grantExpires);
         }
 
-        if (BrowserSessionToken.TryVerifyHandoff(keys, presented, id, route.Port, accessToken, now, out grantExpires))
+        // Not spent here: a request refused later (503, a hold that times out) would leave the browser with a spent code.
+        if (BrowserSessionToken.TryVerifyHandoff(keys, presented, id, route.Port, BrowserSessionToken.TokenDigest(accessToken), now, out grantExpires))
         {
-            return spent.TrySpend(presented)
-                ? AccessDecision.Allow(readSigned, AccessCredential.Parameter, grantExpires)
-                : new AccessDecision(new ErrorResponse(ErrorCode.AccessDenied, $"this {Parameter} link for sandbox {id} was used already", id, route.Port),
-                    ReadSigned: false);
+            return AccessDecision.Allow(readSigned, AccessCredential.Handoff, grantExpires);
         }
 
         return new AccessDecision(new ErrorResponse(ErrorCode.AccessDenied, $"invalid {Parameter} for sandbox {id}", id, route.Port), ReadSigned: false);
     }
 
-    /// <summary>A valid session cookie for this sandbox, port and token.</summary>
+    /// <summary>A valid session cookie for this sandbox, port and token, among the first <see cref="MaxSessionValues"/>.</summary>
     public bool HasSession(string accessToken, SandboxRoute route, IHeaderDictionary headers)
     {
         var now = Now;
-        foreach (var value in SessionCookieHeader.Values(headers))
+        string? tokenDigest = null;
+        foreach (var value in SessionCookieHeader.Values(headers).Take(MaxSessionValues))
         {
-            if (BrowserSessionToken.TryVerify(keys, value, route.SandboxId, route.Port, accessToken, now, out _))
+            tokenDigest ??= BrowserSessionToken.TokenDigest(accessToken);
+            if (BrowserSessionToken.TryVerify(keys, value, route.SandboxId, route.Port, tokenDigest, now, out _))
             {
                 return true;
             }

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
@@ -21,17 +22,42 @@ internal static class SessionCookieHeader
                 continue;
             }
 
-            foreach (var entry in line.Split(';', StringSplitOptions.TrimEntries))
+            foreach (var (start, length) in Entries(line))
             {
-                if (entry.StartsWith(Prefix, StringComparison.Ordinal))
+                if (line.AsSpan(start, length).StartsWith(Prefix, StringComparison.Ordinal))
                 {
-                    yield return entry[Prefix.Length..];
+                    yield return line.Substring(start + Prefix.Length, length - Prefix.Length);
                 }
             }
         }
     }
 
-    /// <summary>Removes the session entries; a header left empty goes entirely.</summary>
+    /// <summary>
+    /// Each <c>;</c>-separated entry of a line, without the whitespace around it, found with IndexOf: a hostile line of
+    /// thousands of separators costs no array of strings.
+    /// </summary>
+    private static IEnumerable<(int Start, int Length)> Entries(string line)
+    {
+        for (var start = 0; start < line.Length;)
+        {
+            var end = line.IndexOf(';', start);
+            end = end < 0 ? line.Length : end;
+            var entry = line.AsSpan(start, end - start);
+            var trimmedStart = start + (entry.Length - entry.TrimStart().Length);
+            var length = entry.Trim().Length;
+            if (length > 0)
+            {
+                yield return (trimmedStart, length);
+            }
+
+            start = end + 1;
+        }
+    }
+
+    /// <summary>
+    /// Removes the session entries; a line without one is kept as it is, a line left empty goes, and so does a header
+    /// left empty.
+    /// </summary>
     public static void Remove(IHeaderDictionary headers)
     {
         var lines = headers.Cookie;
@@ -43,11 +69,9 @@ internal static class SessionCookieHeader
         var kept = new List<string>();
         foreach (var line in lines)
         {
-            var entries = line!.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Where(static entry => !entry.StartsWith(Prefix, StringComparison.Ordinal)).ToArray();
-            if (entries.Length > 0)
+            if (WithoutSession(line!) is { Length: > 0 } rest)
             {
-                kept.Add(string.Join("; ", entries));
+                kept.Add(rest);
             }
         }
 
@@ -59,5 +83,36 @@ internal static class SessionCookieHeader
         {
             headers.Cookie = kept.ToArray();
         }
+    }
+
+    /// <summary>
+    /// The line without its session entries: the line itself when it has none, else the other entries with the
+    /// separator that followed each in the line.
+    /// </summary>
+    private static string WithoutSession(string line)
+    {
+        StringBuilder? rest = null;
+        var keptEnd = -1;
+        var gapEnd = -1;
+        foreach (var (start, length) in Entries(line))
+        {
+            if (line.AsSpan(start, length).StartsWith(Prefix, StringComparison.Ordinal))
+            {
+                rest ??= new StringBuilder(line.Length).Append(line, 0, Math.Max(keptEnd, 0));
+                gapEnd = gapEnd < 0 && keptEnd >= 0 ? start : gapEnd;
+                continue;
+            }
+
+            if (rest is not null && keptEnd >= 0)
+            {
+                rest.Append(line, keptEnd, (gapEnd < 0 ? start : gapEnd) - keptEnd);
+            }
+
+            rest?.Append(line, start, length);
+            keptEnd = start + length;
+            gapEnd = -1;
+        }
+
+        return rest?.ToString() ?? line;
     }
 }

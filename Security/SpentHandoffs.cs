@@ -4,12 +4,17 @@ namespace OpenSandbox.Ingress.Security;
 
 /// <summary>
 /// Hand-off codes this replica has already exchanged, so each one opens a session once here. Codes live
-/// <see cref="Lifetime"/>, so a code is remembered that long and then forgotten; the set is capped, and a replica that
-/// has seen <see cref="Capacity"/> hand-offs within one lifetime refuses further ones rather than grow.
+/// <see cref="Lifetime"/>, so a code is remembered that long and then forgotten. The set is capped, and a replica that
+/// has seen <see cref="Capacity"/> hand-offs within one lifetime accepts further ones unremembered rather than grow:
+/// replay protection is best-effort already (replicas share nothing), while refusing would let one tenant's flood of
+/// hand-offs deny every sandbox's.
 /// </summary>
 internal sealed class SpentHandoffs(TimeProvider time)
 {
-    /// <summary>How long a hand-off code is valid (the browser-session stage issues them for this long).</summary>
+    /// <summary>
+    /// How long a hand-off code is valid (the browser-session stage issues them for this long): long enough for a browser to
+    /// follow one redirect, short enough that a leaked code is soon worthless.
+    /// </summary>
     public const ulong Lifetime = 60;
 
     public const int Capacity = 50_000;
@@ -17,7 +22,7 @@ internal sealed class SpentHandoffs(TimeProvider time)
     private readonly ConcurrentDictionary<string, ulong> _spent = new(StringComparer.Ordinal);
     private ulong _nextSweep;
 
-    /// <returns>True the first time <paramref name="code"/> is spent here; false when it was spent before or the set is full.</returns>
+    /// <returns>False when <paramref name="code"/> was spent here before; true otherwise, remembered when there is room.</returns>
     public bool TrySpend(string code)
     {
         var now = (ulong)time.GetUtcNow().ToUnixTimeSeconds();
@@ -26,7 +31,7 @@ internal sealed class SpentHandoffs(TimeProvider time)
             Sweep(now);
         }
 
-        return _spent.Count < Capacity && _spent.TryAdd(code, now + Lifetime + 1);
+        return _spent.Count >= Capacity ? !_spent.ContainsKey(code) : _spent.TryAdd(code, now + Lifetime + 1);
     }
 
     private void Sweep(ulong now)

@@ -2,35 +2,60 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Proxy.Answers;
 using OpenSandbox.Ingress.Security;
 
 namespace OpenSandbox.Ingress.Proxy.Pipeline;
 
 /// <summary>
-/// Browser sessions (SPEC §8, <c>--browser-sessions</c>): a <c>GET</c> or <c>HEAD</c> let in by a credential in its URL
+/// Browser sessions (SPEC §8, <c>--browser-sessions</c>): a browser's navigation let in by a credential in its URL
 /// (the <c>opensandbox-access</c> parameter or a signed route) is answered <c>303</c> to the same URL without it, with
 /// an HttpOnly session cookie, so the credential leaves the address bar, history and <c>Referer</c>. A signed host
 /// route goes to its unsigned host, which cannot read a cookie of the signed one: the session travels in a hand-off code
-/// that the unsigned host exchanges for its own cookie. Every other request loses the parameter and the session cookie
+/// that the unsigned host exchanges for its own cookie, spending the code then. Every other request loses the parameter and the session cookie
 /// before the sandbox sees it. Runs after readiness, so a request re-checked during a hold is cleaned too.
 /// </summary>
-internal sealed class BrowserSessionStage(BrowserCredentials credentials, BrowserSessionOptions options) : IProxyStage
+internal sealed class BrowserSessionStage(BrowserCredentials credentials, SpentHandoffs spent, BrowserSessionOptions options) : IProxyStage
 {
-    /// <summary>Long enough for a browser to follow one redirect, short enough that a leaked code is soon worthless.</summary>
+    private const string SecFetchMode = "Sec-Fetch-Mode";
+    private const string UpgradeInsecureRequests = "Upgrade-Insecure-Requests";
 
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var feature = context.Features.GetRequiredFeature<SandboxRequestFeature>();
         var request = context.Request;
-        if (feature.Sandbox.AccessToken is { } token && feature.Access.Credential is AccessCredential.Parameter or AccessCredential.SignedRoute
-            && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
+        if (feature.Sandbox.AccessToken is { } token
+            && feature.Access.Credential is AccessCredential.Parameter or AccessCredential.SignedRoute or AccessCredential.Handoff
+            && IsNavigation(context))
         {
-            return Redirect(context, feature, token);
+            // A hand-off code is spent only here, where it becomes a cookie: a 503 before, and the refresh after it, still find it unspent.
+            var route = feature.Route;
+            return feature.Access.Credential == AccessCredential.Handoff && !spent.TrySpend(AccessParameter.Find(route.PathAndQuery, out _)!)
+                ? new ErrorResponse(ErrorCode.AccessDenied, $"this {BrowserCredentials.Parameter} link for sandbox {route.SandboxId} was used already",
+                    route.SandboxId, route.Port).WriteAsync(context)
+                : Redirect(context, feature, token);
         }
 
         feature.PathAndQuery = AccessParameter.Remove(feature.PathAndQuery);
         SessionCookieHeader.Remove(request.Headers);
         return next(context);
+    }
+
+    /// <summary>
+    /// A browser loading a page: only it follows a <c>303</c> and keeps a cookie. WebSocket clients, curl and SDKs do
+    /// neither, so their requests go on with the credential as before. Every current browser sends
+    /// <c>Sec-Fetch-Mode: navigate</c> on navigations, but only to https (or localhost) origins; over plain http the
+    /// navigation is told by <c>Upgrade-Insecure-Requests: 1</c>, which browsers send on navigations only (Chromium
+    /// 156 over http sends no <c>Sec-Fetch-Mode</c>, <c>BrowserTests</c> keeps the check). An upgrade is never one, and
+    /// an HTTP/2 extended CONNECT is no GET.
+    /// </summary>
+    private static bool IsNavigation(HttpContext context)
+    {
+        var request = context.Request;
+        var mode = request.Headers[SecFetchMode];
+        return (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+            && (mode.Count > 0 ? mode.ToString().Equals("navigate", StringComparison.OrdinalIgnoreCase) : request.Headers[UpgradeInsecureRequests] == "1")
+            && context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest != true;
     }
 
     private Task Redirect(HttpContext context, SandboxRequestFeature feature, string token)
@@ -52,19 +77,30 @@ internal sealed class BrowserSessionStage(BrowserCredentials credentials, Browse
             return Task.CompletedTask;
         }
 
-        // Header mode, a signed Host: to the unsigned host, carrying the session.
+        // Header mode, a signed Host: to the unsigned host, carrying the session. Scheme-relative, so the browser keeps
+        // the scheme it used: behind a load balancer that ends TLS the request arrives as http, the page is https.
         if (route.Signature is not null && UnsignedHost(context.Request, route) is { } unsignedHost)
         {
             var code = BrowserSessionToken.IssueHandoff(credentials.Keys, route.SandboxId, route.Port, token, expires, now + SpentHandoffs.Lifetime);
             var separator = rest.Contains('?', StringComparison.Ordinal) ? '&' : '?';
-            response.Headers.Location = $"{context.Request.Scheme}://{unsignedHost}{rest}{separator}{BrowserCredentials.Parameter}={code}";
+            response.Headers.Location = $"//{unsignedHost}{SameHostPath(rest)}{separator}{BrowserCredentials.Parameter}={code}";
             return Task.CompletedTask;
         }
 
-        response.Headers.Location = rest;
+        response.Headers.Location = SameHostPath(rest);
         AppendCookie(context, BrowserSessionToken.Issue(credentials.Keys, route.SandboxId, route.Port, token, expires), expires - now, path: null);
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// A target whose path starts <c>//</c> or <c>/\</c> would be read as another host in <c>Location</c> (an open
+    /// redirect: <c>//evil.example/?opensandbox-access=…</c>); <c>/.</c> in front keeps it a path of this host, and
+    /// the browser removes the dot segment before it asks.
+    /// </summary>
+    private static string SameHostPath(string pathAndQuery) =>
+        pathAndQuery.StartsWith("//", StringComparison.Ordinal) || pathAndQuery.StartsWith("/\\", StringComparison.Ordinal)
+            ? "/." + pathAndQuery
+            : pathAndQuery;
 
     /// <summary>Host-only in header mode (no Domain), under the sandbox's prefix in URI mode.</summary>
     private void AppendCookie(HttpContext context, string value, ulong seconds, string? path) =>

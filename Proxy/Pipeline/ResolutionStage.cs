@@ -62,7 +62,7 @@ internal sealed class ResolutionStage(RouteReader routes, SandboxDirectory direc
 
         // 5. Secure access, before readiness: a request that would be refused learns nothing of the sandbox's state and
         //    never wakes it or waits for it. It also decides which reading of a URI-mode route is forwarded.
-        var decision = access.Check(sandbox.AccessToken, route, headers);
+        var decision = access.Check(sandbox.AccessToken, route, request);
         if (decision.Refusal is not null)
         {
             refusal = decision.Refusal;

@@ -100,6 +100,8 @@ public sealed class IngressOptionsTests
     [InlineData("--hold-probe-port", "true")]
     [InlineData("--upstream-connect-retry", "-1")]
     [InlineData("--max-requests-per-sandbox", "-1")]
+    [InlineData("--browser-session-samesite", "strict")]
+    [InlineData("--browser-session-max-age", "0.5")]
     public void Bad_values_fail_with_one_line_naming_the_flag(string flag, string value)
     {
         var (options, error) = Validate(flag, value);

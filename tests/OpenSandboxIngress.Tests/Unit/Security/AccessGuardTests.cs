@@ -22,8 +22,16 @@ public sealed class AccessGuardTests
     private static SandboxRoute Signed(string expires = "x2qxvk", string? signature = null) =>
         new("my-sandbox", 9000, "/", Signature: new RouteSignature(expires, signature ?? "8e1e06e3a"));
 
-    private static HeaderDictionary Headers(params string[] secureAccessValues) =>
-        secureAccessValues.Length == 0 ? new HeaderDictionary() : new HeaderDictionary { [IngressHeaders.SecureAccess] = secureAccessValues };
+    private static HttpRequest Headers(params string[] secureAccessValues)
+    {
+        var request = new DefaultHttpContext().Request;
+        if (secureAccessValues.Length > 0)
+        {
+            request.Headers[IngressHeaders.SecureAccess] = secureAccessValues;
+        }
+
+        return request;
+    }
 
     [Fact]
     public void Sandbox_without_token_is_open_whatever_the_request_carries() =>
@@ -90,5 +98,30 @@ public sealed class AccessGuardTests
 
         Assert.DoesNotContain(Token, decision.Refusal!.Reason);
         Assert.DoesNotContain("wrong", decision.Refusal.Reason);
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("https://b-7681.example", true)]
+    [InlineData("https://a-7681.example", false)]
+    [InlineData("null", false)]
+    public void A_session_cookie_counts_only_without_an_origin_or_from_the_sandboxs_own_origin(string? origin, bool allowed)
+    {
+        Assert.True(SecureAccessKeys.TryParse("a=dGVzdC1zZWNyZXQtYnl0ZXM=", out var keys, out _));
+        var guard = new AccessGuard(keys!, _time, new BrowserCredentials(keys!, _time));
+        var now = (ulong)_time.GetUtcNow().ToUnixTimeSeconds();
+        var request = Headers();
+        request.Scheme = "https";
+        request.Host = new HostString("b-7681.example");
+        request.Headers.Cookie = $"{BrowserCredentials.Cookie}={BrowserSessionToken.Issue(keys!, "b", 7681, Token, now + 60)}";
+        if (origin is not null)
+        {
+            request.Headers.Origin = origin;
+        }
+
+        var decision = guard.Check(Token, new SandboxRoute("b", 7681, "/ws"), request);
+
+        Assert.Equal(allowed, decision.IsAllowed);
+        Assert.Equal(allowed ? 200 : 401, decision.StatusCode);
     }
 }

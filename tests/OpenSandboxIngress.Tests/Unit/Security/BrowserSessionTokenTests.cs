@@ -5,6 +5,7 @@ namespace OpenSandbox.Ingress.Tests.Unit.Security;
 public sealed class BrowserSessionTokenTests
 {
     private const ulong Now = 1_800_000_000;
+    private static readonly string Tok = BrowserSessionToken.TokenDigest("tok");
 
     private static SecureAccessKeys Keys(string text)
     {
@@ -19,14 +20,14 @@ public sealed class BrowserSessionTokenTests
         var value = BrowserSessionToken.Issue(keys, "box", 8080, "tok", Now + 60);
 
         Assert.StartsWith("a.", value, StringComparison.Ordinal);
-        Assert.True(BrowserSessionToken.TryVerify(keys, value, "box", 8080, "tok", Now, out var expires));
+        Assert.True(BrowserSessionToken.TryVerify(keys, value, "box", 8080, Tok, Now, out var expires));
         Assert.Equal(Now + 60, expires);
-        Assert.False(BrowserSessionToken.TryVerify(keys, value, "box", 8081, "tok", Now, out _));
-        Assert.False(BrowserSessionToken.TryVerify(keys, value, "other", 8080, "tok", Now, out _));
-        Assert.False(BrowserSessionToken.TryVerify(keys, value, "box", 8080, "rotated", Now, out _));
-        Assert.False(BrowserSessionToken.TryVerify(keys, value, "box", 8080, "tok", Now + 61, out _));
-        Assert.False(BrowserSessionToken.TryVerify(Keys("b=b3RoZXI="), value, "box", 8080, "tok", Now, out _));
-        Assert.False(BrowserSessionToken.TryVerify(keys, value[..^1] + (value[^1] == '0' ? '1' : '0'), "box", 8080, "tok", Now, out _));
+        Assert.False(BrowserSessionToken.TryVerify(keys, value, "box", 8081, Tok, Now, out _));
+        Assert.False(BrowserSessionToken.TryVerify(keys, value, "other", 8080, Tok, Now, out _));
+        Assert.False(BrowserSessionToken.TryVerify(keys, value, "box", 8080, BrowserSessionToken.TokenDigest("rotated"), Now, out _));
+        Assert.False(BrowserSessionToken.TryVerify(keys, value, "box", 8080, Tok, Now + 61, out _));
+        Assert.False(BrowserSessionToken.TryVerify(Keys("b=b3RoZXI="), value, "box", 8080, Tok, Now, out _));
+        Assert.False(BrowserSessionToken.TryVerify(keys, value[..^1] + (value[^1] == '0' ? '1' : '0'), "box", 8080, Tok, Now, out _));
     }
 
     [Fact]
@@ -35,9 +36,26 @@ public sealed class BrowserSessionTokenTests
         var keys = Keys("a=c2VjcmV0");
         var code = BrowserSessionToken.IssueHandoff(keys, "box", 8080, "tok", Now + 3600, Now + 60);
 
-        Assert.True(BrowserSessionToken.TryVerifyHandoff(keys, code, "box", 8080, "tok", Now, out var expires));
+        Assert.True(BrowserSessionToken.TryVerifyHandoff(keys, code, "box", 8080, Tok, Now, out var expires));
         Assert.Equal(Now + 3600, expires);
-        Assert.False(BrowserSessionToken.TryVerifyHandoff(keys, code, "box", 8080, "tok", Now + 61, out _));
-        Assert.False(BrowserSessionToken.TryVerify(keys, code, "box", 8080, "tok", Now, out _));
+        Assert.False(BrowserSessionToken.TryVerifyHandoff(keys, code, "box", 8080, Tok, Now + 61, out _));
+        Assert.False(BrowserSessionToken.TryVerify(keys, code, "box", 8080, Tok, Now, out _));
+    }
+
+    [Fact]
+    public void A_hostile_value_is_refused_without_allocating_in_proportion_to_its_length()
+    {
+        var keys = Keys("a=c2VjcmV0");
+        var dots = new string('.', 60_000);
+        BrowserSessionToken.TryVerifyHandoff(keys, dots, "box", 8080, Tok, Now, out _);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var session = BrowserSessionToken.TryVerify(keys, dots, "box", 8080, Tok, Now, out _);
+        var handoff = BrowserSessionToken.TryVerifyHandoff(keys, dots, "box", 8080, Tok, Now, out _);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.False(session);
+        Assert.False(handoff);
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated");
     }
 }

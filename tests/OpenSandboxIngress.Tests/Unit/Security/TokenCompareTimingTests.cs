@@ -21,8 +21,10 @@ public sealed class TokenCompareTimingTests
         var token = new string('t', 64);
         var guard = new AccessGuard(SecureAccessKeys.None, new FakeTimeProvider());
         var route = new SandboxRoute("sb", 80, "/");
-        var wrongFirst = new HeaderDictionary { [IngressHeaders.SecureAccess] = "x" + token[1..] };
-        var wrongLast = new HeaderDictionary { [IngressHeaders.SecureAccess] = token[..^1] + "x" };
+        var wrongFirst = new DefaultHttpContext().Request;
+        wrongFirst.Headers[IngressHeaders.SecureAccess] = "x" + token[1..];
+        var wrongLast = new DefaultHttpContext().Request;
+        wrongLast.Headers[IngressHeaders.SecureAccess] = token[..^1] + "x";
         var first = new long[Tries];
         var last = new long[Tries];
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Time.Testing;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Proxy;
@@ -16,12 +17,14 @@ public sealed class BrowserSessionStageTests
     public BrowserSessionStageTests() => Assert.True(SecureAccessKeys.TryParse("k=c2VjcmV0", out _keys!, out _));
 
     private BrowserSessionStage Stage(BrowserSessionOptions? options = null) =>
-        new(new BrowserCredentials(_keys, new SpentHandoffs(_time), _time), options ?? new BrowserSessionOptions { Enabled = true });
+        new(new BrowserCredentials(_keys, _time), new SpentHandoffs(_time), options ?? new BrowserSessionOptions { Enabled = true });
 
-    private static StageContext Request(string target, AccessCredential credential, string method = "GET", string? prefix = null, ulong expires = 0)
+    private static StageContext Request(string target, AccessCredential credential, string method = "GET", string? prefix = null, ulong expires = 0,
+        RouteSignature? signature = null)
     {
         var context = new StageContext(target, "box-8080", method);
-        var route = new SandboxRoute("box", 8080, prefix is null ? target : target[prefix.Length..], ForwardedPrefix: prefix);
+        context.Http.Request.Headers["Sec-Fetch-Mode"] = "navigate";
+        var route = new SandboxRoute("box", 8080, prefix is null ? target : target[prefix.Length..], ForwardedPrefix: prefix, Signature: signature);
         context.Http.Features.Set(new SandboxRequestFeature(route, StageContext.Sandbox(token: "tok"), route.PathAndQuery, prefix)
         {
             Access = AccessDecision.Allow(false, credential, expires),
@@ -75,5 +78,118 @@ public sealed class BrowserSessionStageTests
         Assert.Equal(1, context.NextCalls);
         Assert.Equal("/api", context.Feature!.PathAndQuery);
         Assert.Equal("a=1; b=2", context.Http.Request.Headers.Cookie.ToString());
+    }
+
+    [Fact]
+    public async Task A_get_that_is_no_browser_navigation_goes_on_without_the_parameter_and_without_a_cookie()
+    {
+        var context = Request("/api?opensandbox-access=tok", AccessCredential.Parameter);
+        context.Http.Request.Headers.Remove("Sec-Fetch-Mode");
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(1, context.NextCalls);
+        Assert.Equal("/api", context.Feature!.PathAndQuery);
+        Assert.Equal(0, context.Http.Response.Headers.SetCookie.Count);
+    }
+
+    [Fact]
+    public async Task A_websocket_handshake_is_never_redirected_even_when_it_claims_to_navigate()
+    {
+        var context = Request("/ws?opensandbox-access=tok", AccessCredential.Parameter);
+        context.Http.Features.Set<IHttpUpgradeFeature>(new UpgradableRequest());
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(1, context.NextCalls);
+        Assert.Equal("/ws", context.Feature!.PathAndQuery);
+    }
+
+    private sealed class UpgradableRequest : IHttpUpgradeFeature
+    {
+        public bool IsUpgradableRequest => true;
+
+        public Task<Stream> UpgradeAsync() => throw new InvalidOperationException("the stage does not upgrade");
+    }
+
+    [Theory]
+    [InlineData("//evil.example/?opensandbox-access=tok", "/.//evil.example/")]
+    [InlineData("/\\evil.example/x?opensandbox-access=tok", "/./\\evil.example/x")]
+    public async Task A_target_that_reads_as_another_host_stays_a_path_of_this_host(string target, string location)
+    {
+        var context = Request(target, AccessCredential.Parameter);
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(303, context.Status);
+        Assert.Equal(location, context.Http.Response.Headers.Location.ToString());
+    }
+
+    [Fact]
+    public async Task A_signed_host_is_sent_scheme_relative_to_its_unsigned_host_with_a_hand_off_code()
+    {
+        var context = Request("/lab?x=1", AccessCredential.SignedRoute, signature: new RouteSignature("x2qxvk", "8e1e06e3k"));
+        context.Http.Request.Scheme = "http";
+        context.Http.Request.Host = new HostString("box-8080-x2qxvk-8e1e06e3k.sandboxes.example:8443");
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(303, context.Status);
+        var location = context.Http.Response.Headers.Location.ToString();
+        Assert.StartsWith("//box-8080.sandboxes.example:8443/lab?x=1&opensandbox-access=k.", location, StringComparison.Ordinal);
+        Assert.Equal(0, context.Http.Response.Headers.SetCookie.Count);
+    }
+
+    [Fact]
+    public async Task A_hand_off_code_becomes_a_cookie_once_and_a_replay_on_this_replica_is_401()
+    {
+        var stage = Stage();
+        var code = BrowserSessionToken.IssueHandoff(_keys, "box", 8080, "tok", 1_800_003_600, 1_800_000_060);
+        var first = Request($"/lab?opensandbox-access={code}", AccessCredential.Handoff, expires: 1_800_003_600);
+        var replay = Request($"/lab?opensandbox-access={code}", AccessCredential.Handoff, expires: 1_800_003_600);
+
+        await stage.InvokeAsync(first.Http, first.Next);
+        await stage.InvokeAsync(replay.Http, replay.Next);
+
+        Assert.Equal(303, first.Status);
+        Assert.Equal("/lab", first.Http.Response.Headers.Location.ToString());
+        Assert.Contains("max-age=3600", first.Http.Response.Headers.SetCookie.ToString(), StringComparison.Ordinal);
+        Assert.Equal(401, replay.Status);
+        Assert.Contains("used already", replay.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cookie_lines_without_the_session_pass_byte_for_byte_and_the_others_lose_only_the_session()
+    {
+        var context = Request("/api", AccessCredential.Session, method: "POST");
+        context.Http.Request.Headers.Cookie = new[] { "a=1;b=2", "c=3;opensandbox-session=k.x.y;  d=4", "opensandbox-session=k.x.z", " e=5 ;opensandbox-session=k.x.w" };
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(["a=1;b=2", "c=3;d=4", " e=5"], context.Http.Request.Headers.Cookie.ToArray());
+    }
+
+    [Theory]
+    [InlineData(null, "1", true)]
+    [InlineData("cors", "1", false)]
+    [InlineData(null, null, false)]
+    public async Task Over_plain_http_without_fetch_metadata_a_navigation_is_told_by_upgrade_insecure_requests(string? mode, string? upgradeInsecure, bool redirected)
+    {
+        var context = Request("/lab?opensandbox-access=tok", AccessCredential.Parameter);
+        context.Http.Request.Headers.Remove("Sec-Fetch-Mode");
+        if (mode is not null)
+        {
+            context.Http.Request.Headers["Sec-Fetch-Mode"] = mode;
+        }
+
+        if (upgradeInsecure is not null)
+        {
+            context.Http.Request.Headers["Upgrade-Insecure-Requests"] = upgradeInsecure;
+        }
+
+        await Stage().InvokeAsync(context.Http, context.Next);
+
+        Assert.Equal(redirected ? 303 : 200, context.Status);
+        Assert.Equal(redirected ? 0 : 1, context.NextCalls);
     }
 }
