@@ -8,7 +8,7 @@ using OpenSandbox.Ingress.Security;
 namespace OpenSandbox.Ingress.Proxy.Pipeline;
 
 /// <summary>
-/// Browser sessions (SPEC §8, <c>--browser-sessions</c>): a browser's navigation let in by a credential in its URL
+/// Browser sessions (SPEC §8, <c>--browser-sessions</c>): a <c>GET</c> or <c>HEAD</c> let in by a credential in its URL
 /// (the <c>opensandbox-access</c> parameter or a signed route) is answered <c>303</c> to the same URL without it, with
 /// an HttpOnly session cookie, so the credential leaves the address bar, history and <c>Referer</c>. A signed host
 /// route goes to its unsigned host, which cannot read a cookie of the signed one: the session travels in a hand-off code
@@ -17,16 +17,13 @@ namespace OpenSandbox.Ingress.Proxy.Pipeline;
 /// </summary>
 internal sealed class BrowserSessionStage(BrowserCredentials credentials, SpentHandoffs spent, BrowserSessionOptions options) : IProxyStage
 {
-    private const string SecFetchMode = "Sec-Fetch-Mode";
-    private const string UpgradeInsecureRequests = "Upgrade-Insecure-Requests";
-
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var feature = context.Features.GetRequiredFeature<SandboxRequestFeature>();
         var request = context.Request;
         if (feature.Sandbox.AccessToken is { } token
             && feature.Access.Credential is AccessCredential.Parameter or AccessCredential.SignedRoute or AccessCredential.Handoff
-            && IsNavigation(context))
+            && IsRedirectable(context))
         {
             // A hand-off code is spent only here, where it becomes a cookie: a 503 before, and the refresh after it, still find it unspent.
             var route = feature.Route;
@@ -42,20 +39,13 @@ internal sealed class BrowserSessionStage(BrowserCredentials credentials, SpentH
     }
 
     /// <summary>
-    /// A browser loading a page: only it follows a <c>303</c> and keeps a cookie. WebSocket clients, curl and SDKs do
-    /// neither, so their requests go on with the credential as before. Every current browser sends
-    /// <c>Sec-Fetch-Mode: navigate</c> on navigations, but only to https (or localhost) origins; over plain http the
-    /// navigation is told by <c>Upgrade-Insecure-Requests: 1</c>, which browsers send on navigations only (Chromium
-    /// 156 over http sends no <c>Sec-Fetch-Mode</c>, <c>BrowserTests</c> keeps the check). An upgrade is never one, and
-    /// an HTTP/2 extended CONNECT is no GET.
+    /// SPEC §8: a <c>GET</c> or <c>HEAD</c> is redirected. A WebSocket handshake is a <c>GET</c> that no client can follow
+    /// to another URL, so it goes on with the credential removed (an HTTP/2 extended CONNECT is no <c>GET</c> anyway).
     /// </summary>
-    private static bool IsNavigation(HttpContext context)
+    private static bool IsRedirectable(HttpContext context)
     {
-        var request = context.Request;
-        var mode = request.Headers[SecFetchMode];
-        return (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-            && (mode.Count > 0 ? mode.ToString().Equals("navigate", StringComparison.OrdinalIgnoreCase) : request.Headers[UpgradeInsecureRequests] == "1")
-            && context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest != true;
+        var method = context.Request.Method;
+        return (HttpMethods.IsGet(method) || HttpMethods.IsHead(method)) && context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest != true;
     }
 
     private Task Redirect(HttpContext context, SandboxRequestFeature feature, string token)

@@ -23,7 +23,6 @@ public sealed class BrowserSessionStageTests
         RouteSignature? signature = null)
     {
         var context = new StageContext(target, "box-8080", method);
-        context.Http.Request.Headers["Sec-Fetch-Mode"] = "navigate";
         var route = new SandboxRoute("box", 8080, prefix is null ? target : target[prefix.Length..], ForwardedPrefix: prefix, Signature: signature);
         context.Http.Features.Set(new SandboxRequestFeature(route, StageContext.Sandbox(token: "tok"), route.PathAndQuery, prefix)
         {
@@ -81,20 +80,7 @@ public sealed class BrowserSessionStageTests
     }
 
     [Fact]
-    public async Task A_get_that_is_no_browser_navigation_goes_on_without_the_parameter_and_without_a_cookie()
-    {
-        var context = Request("/api?opensandbox-access=tok", AccessCredential.Parameter);
-        context.Http.Request.Headers.Remove("Sec-Fetch-Mode");
-
-        await Stage().InvokeAsync(context.Http, context.Next);
-
-        Assert.Equal(1, context.NextCalls);
-        Assert.Equal("/api", context.Feature!.PathAndQuery);
-        Assert.Equal(0, context.Http.Response.Headers.SetCookie.Count);
-    }
-
-    [Fact]
-    public async Task A_websocket_handshake_is_never_redirected_even_when_it_claims_to_navigate()
+    public async Task A_websocket_handshake_is_never_redirected()
     {
         var context = Request("/ws?opensandbox-access=tok", AccessCredential.Parameter);
         context.Http.Features.Set<IHttpUpgradeFeature>(new UpgradableRequest());
@@ -167,29 +153,5 @@ public sealed class BrowserSessionStageTests
         await Stage().InvokeAsync(context.Http, context.Next);
 
         Assert.Equal(["a=1;b=2", "c=3;d=4", " e=5"], context.Http.Request.Headers.Cookie.ToArray());
-    }
-
-    [Theory]
-    [InlineData(null, "1", true)]
-    [InlineData("cors", "1", false)]
-    [InlineData(null, null, false)]
-    public async Task Over_plain_http_without_fetch_metadata_a_navigation_is_told_by_upgrade_insecure_requests(string? mode, string? upgradeInsecure, bool redirected)
-    {
-        var context = Request("/lab?opensandbox-access=tok", AccessCredential.Parameter);
-        context.Http.Request.Headers.Remove("Sec-Fetch-Mode");
-        if (mode is not null)
-        {
-            context.Http.Request.Headers["Sec-Fetch-Mode"] = mode;
-        }
-
-        if (upgradeInsecure is not null)
-        {
-            context.Http.Request.Headers["Upgrade-Insecure-Requests"] = upgradeInsecure;
-        }
-
-        await Stage().InvokeAsync(context.Http, context.Next);
-
-        Assert.Equal(redirected ? 303 : 200, context.Status);
-        Assert.Equal(redirected ? 0 : 1, context.NextCalls);
     }
 }
