@@ -6,6 +6,8 @@
 #   BASELINE: another ingress binary (an earlier build, say) measured as the target "baseline" in the same rounds
 #   TRACING=1: two more ingress targets exporting traces over OTLP/HTTP to a local sink (nginx answering 200), sampled
 #              at 1 % ("traced-1pct") and 100 % ("traced-100pct"); small keep-alive GETs only
+#   LEVELS="1 8": small keep-alive GETs and new connections per request also at these connection counts, for the bare
+#              forwarder, yarp-default and the ingress (scenarios small-keepalive-c1 … and new-connection-c1 …)
 #   PROTOCOLS=1: small GETs over TLS, HTTP/1.1 (wrk) and HTTP/2 (h2load), through the ingress's TLS port and nginx
 #              terminating TLS with the same certificate; unary gRPC calls (bench/GrpcLoad) direct and through the
 #              ingress's h2c port
@@ -21,6 +23,7 @@ OUT="bench/out"
 BASELINE="${BASELINE:-}"
 TRACING="${TRACING:-}"
 PROTOCOLS="${PROTOCOLS:-}"
+LEVELS="${LEVELS:-}"
 BACKEND_PORT=18080 NGINX_PROXY_PORT=18081 INGRESS_PORT=18082 INGRESS_10K_PORT=18083 BARE_PORT=18084 BASELINE_PORT=18085
 YARP_PORT=18086 OTLP_SINK_PORT=18087 TRACED_1PCT_PORT=18088 TRACED_100PCT_PORT=18089
 NGINX_TLS_PORT=18092 INGRESS_TLS_PORT=18093 INGRESS_H2C_PORT=18094 GRPC_PORT=18095
@@ -171,7 +174,7 @@ ticks_per_second=$(getconf CLK_TCK)
 run_wrk() { # name pid url header extra...
   local name=$1 pid=$2 url=$3 header=$4; shift 4
   local before; before=$(cpu_ticks "$pid")
-  local out; out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$header" "$@" "$url" 2>&1)
+  local out; out=$(wrk -t"${WRK_THREADS:-$THREADS}" -c"${WRK_CONNECTIONS:-$CONNECTIONS}" -d"${DURATION}s" --latency -H "$header" "$@" "$url" 2>&1)
   local ticks=$(($(cpu_ticks "$pid") - before))
   local rps p50 p99 errors requests
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -236,6 +239,19 @@ for round in $(seq 1 "$ROUNDS"); do
       run_wrk "small-10k-sandboxes/ingress" "$ingress_10k_pid" "http://127.0.0.1:$INGRESS_10K_PORT/small" "$route10k" >> "$results"
     fi
   done
+  for level in $LEVELS; do
+    for target in bare yarp ingress; do
+      case $target in
+        bare) port=$BARE_PORT pid=$bare_pid ;;
+        yarp) port=$YARP_PORT pid=$yarp_pid ;;
+        ingress) port=$INGRESS_PORT pid=$ingress_pid ;;
+      esac
+      export WRK_CONNECTIONS=$level WRK_THREADS=$((level < THREADS ? level : THREADS))
+      run_wrk "small-keepalive-c$level/$target" "$pid" "http://127.0.0.1:$port/small" "$route" >> "$results"
+      run_wrk "new-connection-c$level/$target" "$pid" "http://127.0.0.1:$port/small" "$route" -H "Connection: close" >> "$results"
+      unset WRK_CONNECTIONS WRK_THREADS
+    done
+  done
   if [[ -n $PROTOCOLS ]]; then
     run_wrk "tls-h1/nginx" "$proxy_pid" "https://127.0.0.1:$NGINX_TLS_PORT/small" "$route" >> "$results"
     run_wrk "tls-h1/ingress" "$ingress_pid" "https://127.0.0.1:$INGRESS_TLS_PORT/small" "$route" >> "$results"
@@ -255,7 +271,7 @@ peak_rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$ingress_pid/status")
 
 # --- report: medians over the rounds, and the ratios ---
 mkdir -p "$OUT"
-awk -v idle="$idle_rss" -v small="$small_rss" -v peak="$peak_rss" -v rounds="$ROUNDS" -v dur="$DURATION" -v conns="$CONNECTIONS" -v targetlist="$targets" '
+awk -v idle="$idle_rss" -v small="$small_rss" -v peak="$peak_rss" -v rounds="$ROUNDS" -v dur="$DURATION" -v conns="$CONNECTIONS" -v targetlist="$targets" -v levels="$LEVELS" '
 function median(list,   n, arr, i, j, t) {
   n = split(list, arr, " ")
   for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] + 0 < arr[i] + 0) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
@@ -267,7 +283,10 @@ END {
   printf "CPU µs/req: CPU time of the serving process (direct: the nginx sandbox; nginx: the proxy; bare: the bare forwarder; yarp: YARP with its default transformer; ingress: the ingress) per request.\n"
   printf "Ratios: the ingress requests/s (messages/s for WebSocket) over the reference; CPU and p99 ratios below the table.\n\n"
   printf "| scenario | target | requests/s | p50 ms | p99 ms | errors | CPU µs/req | ingress/bare | ingress/nginx | ingress/direct |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-  nscenarios = split("small-keepalive new-connection 1mib websocket tls-h1 tls-h2 grpc", scenarios, " ")
+  list = "small-keepalive new-connection 1mib websocket tls-h1 tls-h2 grpc"
+  nlevels = split(levels, levelarr, " ")
+  for (l = 1; l <= nlevels; l++) list = list " small-keepalive-c" levelarr[l] " new-connection-c" levelarr[l]
+  nscenarios = split(list, scenarios, " ")
   for (s = 1; s <= nscenarios; s++) {
     sc = scenarios[s]
     # Only scenarios a target ran have entries: look before reading (reading an awk array element creates it).
@@ -294,6 +313,13 @@ END {
   for (s = 1; s <= 3; s++) {
     ki = compared[s] "/ingress"; ky = compared[s] "/yarp"; kb = compared[s] "/bare"
     printf "%s yarp-default/bare: CPU per request %.2f; ingress/yarp-default: CPU per request %.2f, p99 %.2f\n", compared[s], median(cpu[ky]) / median(cpu[kb]), median(cpu[ki]) / median(cpu[ky]), median(p99[ki]) / median(p99[ky])
+  }
+  for (l = 1; l <= nlevels; l++) {
+    split("small-keepalive new-connection", kinds, " ")
+    for (m = 1; m <= 2; m++) {
+      sc = kinds[m] "-c" levelarr[l]; ki = sc "/ingress"; ky = sc "/yarp"; kb = sc "/bare"
+      printf "%s: CPU per request ingress/yarp-default %.2f, ingress/bare %.2f; p99 ingress/bare %.2f\n", sc, median(cpu[ki]) / median(cpu[ky]), median(cpu[ki]) / median(cpu[kb]), median(p99[ki]) / median(p99[kb])
+    }
   }
   if (("small-keepalive/traced-1pct") in cpu) {
     ki = median(cpu["small-keepalive/ingress"])

@@ -68,4 +68,25 @@ public sealed class ForwardingTransformerTests
 
         Assert.Equal(TraceParent, Header(await TransformAsync(null, new RoutingOptions(), TraceParent), "traceparent"));
     }
+
+    [Fact]
+    public async Task With_the_prefix_kept_redirects_and_cookies_are_not_put_under_it_a_second_time()
+    {
+        // URI mode, --uri-prefix keep: the sandbox received /nb/8080/lab and builds its URLs with the prefix itself.
+        var context = new StageContext("/nb/8080/lab");
+        context.Http.Request.Scheme = "http";
+        context.Http.Request.Host = new HostString("sandboxes.example.com");
+        var sandbox = StageContext.Sandbox(name: "nb", endpoint: "10.0.0.7");
+        var route = new SandboxRoute("nb", 8080, "/lab", ForwardedPrefix: "/nb/8080");
+        var feature = new SandboxRequestFeature(route, sandbox, "/nb/8080/lab", null) { KeptPrefix = true, Destination = sandbox.Address!.At(8080) };
+        context.Http.Features.Set(feature);
+        using var answer = new HttpResponseMessage(System.Net.HttpStatusCode.Found) { Content = new ByteArrayContent([]) };
+        answer.Headers.Location = new Uri("/nb/8080/tree", UriKind.Relative);
+        answer.Headers.TryAddWithoutValidation("Set-Cookie", "_xsrf=1; Path=/nb/8080");
+
+        await new ForwardingTransformer(new RoutingOptions { Mode = RoutingMode.Uri }).TransformResponseAsync(context.Http, answer, CancellationToken.None);
+
+        Assert.Equal("/nb/8080/tree", context.Http.Response.Headers.Location.ToString());
+        Assert.Equal("_xsrf=1; Path=/nb/8080", context.Http.Response.Headers.SetCookie.ToString());
+    }
 }
