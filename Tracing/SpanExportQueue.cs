@@ -10,12 +10,18 @@ namespace OpenSandbox.Ingress.Tracing;
 /// counted, never waited for. (OpenTelemetry's batch processor does the same but keeps its drop count to itself.)
 /// </summary>
 /// <remarks>
-/// A span holds a dozen short tags (the sandbox id is at most 253 characters), about 1 KiB with its strings, so the
-/// queue's <see cref="Capacity"/> bounds it near 2 MiB.
+/// Bounded twice: at most <see cref="Capacity"/> spans, and at most <see cref="BudgetBytes"/> by each span's charge (its
+/// fixed part plus its name, tags and events), so spans with long values cannot make the queue grow past the budget.
 /// </remarks>
 internal sealed class SpanExportQueue : BaseExportProcessor<Activity>
 {
     public const int Capacity = 2048;
+
+    /// <summary>What the queued spans may hold, by <see cref="Charge"/>.</summary>
+    public const long BudgetBytes = 4L << 20;
+
+    /// <summary>An Activity and its ids, tag list and timestamps, before its strings.</summary>
+    private const int SpanOverheadBytes = 400;
     private const int BatchSize = 512;
 
     /// <summary>How long a batch waits to fill before it is sent anyway.</summary>
@@ -31,6 +37,7 @@ internal sealed class SpanExportQueue : BaseExportProcessor<Activity>
     private readonly Thread _thread;
     private long _dropped;
     private long _exported;
+    private long _queuedBytes;
 
     public SpanExportQueue(BaseExporter<Activity> exporter)
         : base(exporter)
@@ -44,15 +51,38 @@ internal sealed class SpanExportQueue : BaseExportProcessor<Activity>
     /// <summary>Spans handed to the exporter (whether the collector took them is the exporter's business).</summary>
     public long Exported => Interlocked.Read(ref _exported);
 
+    /// <summary>Spans waiting now, by <see cref="Charge"/>.</summary>
+    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
+    /// <summary>The bytes a finished span holds while queued: its fixed part, and two bytes a character of its strings.</summary>
+    public static int Charge(Activity span)
+    {
+        var chars = span.DisplayName.Length;
+        foreach (ref readonly var tag in span.EnumerateTagObjects())
+        {
+            chars += tag.Key.Length + ((tag.Value as string)?.Length ?? 0);
+        }
+
+        foreach (ref readonly var spanEvent in span.EnumerateEvents())
+        {
+            chars += spanEvent.Name.Length;
+        }
+
+        return SpanOverheadBytes + (2 * chars);
+    }
+
     protected override void OnExport(Activity data)
     {
-        if (!data.Recorded || !_queue.Writer.TryWrite(data))
+        if (!data.Recorded)
         {
-            if (data.Recorded)
-            {
-                Interlocked.Increment(ref _dropped);
-            }
+            return;
+        }
 
+        var charge = Charge(data);
+        if (Interlocked.Add(ref _queuedBytes, charge) > BudgetBytes || !_queue.Writer.TryWrite(data))
+        {
+            Interlocked.Add(ref _queuedBytes, -charge);
+            Interlocked.Increment(ref _dropped);
             return;
         }
 
@@ -72,10 +102,14 @@ internal sealed class SpanExportQueue : BaseExportProcessor<Activity>
             _wake.Wait(BatchDelay);
             _wake.Reset();
             var count = 0;
+            var taken = 0L;
             while (count < batch.Length && reader.TryRead(out var span))
             {
                 batch[count++] = span;
+                taken += Charge(span);
             }
+
+            Interlocked.Add(ref _queuedBytes, -taken);
 
             // 2. Post it (the exporter has its own timeout) and go round again at once while more are queued.
             if (count > 0)

@@ -77,4 +77,27 @@ public sealed class SpanExportQueueTests
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, SpanExportQueue.ShutdownWait + TimeSpan.FromSeconds(1));
         exporter.Release.Set();
     }
+
+    [Fact]
+    public async Task The_queue_is_bounded_in_bytes_as_well_as_in_spans()
+    {
+        var exporter = new StalledExporter();
+        using var queue = new SpanExportQueue(exporter);
+        queue.OnEnd(Recorded());
+        await Eventually.WaitAsync(() => Task.FromResult(Volatile.Read(ref exporter.Received)), n => n == 1, TimeSpan.FromSeconds(5), "the exporter stalled");
+
+        // Spans with a 100,000-character tag: far fewer than the span cap fit in the byte budget.
+        var large = new string('x', 100_000);
+        for (var i = 0; i < 100; i++)
+        {
+            var span = Recorded();
+            span.SetTag("opensandbox.sandbox.id", large);
+            queue.OnEnd(span);
+        }
+
+        var charge = SpanExportQueue.Charge(Recorded().SetTag("opensandbox.sandbox.id", large));
+        Assert.Equal(100 - (SpanExportQueue.BudgetBytes / charge), queue.Dropped);
+        Assert.InRange(queue.QueuedBytes, 0, SpanExportQueue.BudgetBytes);
+        exporter.Release.Set();
+    }
 }
