@@ -7,7 +7,8 @@ namespace OpenSandbox.Ingress.Security;
 /// <see cref="Lifetime"/>, so a code is remembered that long and then forgotten. The set is capped, and a replica that
 /// has seen <see cref="Capacity"/> hand-offs within one lifetime accepts further ones unremembered rather than grow:
 /// replay protection is best-effort already (replicas share nothing), while refusing would let one tenant's flood of
-/// hand-offs deny every sandbox's.
+/// hand-offs deny every sandbox's. Only a code's MAC (its last, fixed-length part, unique since the signed text holds a
+/// random nonce) is kept, so the set is bounded in bytes too: about 6 MiB at <see cref="Capacity"/>.
 /// </summary>
 internal sealed class SpentHandoffs(TimeProvider time)
 {
@@ -22,16 +23,18 @@ internal sealed class SpentHandoffs(TimeProvider time)
     private readonly ConcurrentDictionary<string, ulong> _spent = new(StringComparer.Ordinal);
     private ulong _nextSweep;
 
+    /// <param name="code">A verified hand-off code.</param>
     /// <returns>False when <paramref name="code"/> was spent here before; true otherwise, remembered when there is room.</returns>
     public bool TrySpend(string code)
     {
+        var mac = code[(code.LastIndexOf('.') + 1)..];
         var now = (ulong)time.GetUtcNow().ToUnixTimeSeconds();
         if (now >= Volatile.Read(ref _nextSweep))
         {
             Sweep(now);
         }
 
-        return _spent.Count >= Capacity ? !_spent.ContainsKey(code) : _spent.TryAdd(code, now + Lifetime + 1);
+        return _spent.Count >= Capacity ? !_spent.ContainsKey(mac) : _spent.TryAdd(mac, now + Lifetime + 1);
     }
 
     private void Sweep(ulong now)
