@@ -25,16 +25,16 @@ internal static class SameOrigin
 
         // A page served over https by a load balancer that ends TLS in front of the ingress reaches it as http: the host
         // name is the ingress's either way, so that scheme counts as the request's own too.
-        var scheme = value[..schemeEnd];
-        var ownScheme = scheme.Equals(request.Scheme, StringComparison.OrdinalIgnoreCase)
-            || (scheme.Equals("https", StringComparison.OrdinalIgnoreCase) && !request.IsHttps);
-        return ownScheme && WithoutDefaultPort(value.AsSpan(schemeEnd + 3), scheme).Equals(WithoutDefaultPort(host, scheme), StringComparison.OrdinalIgnoreCase);
+        var scheme = value.AsSpan(0, schemeEnd);
+        var https = scheme.Equals("https", StringComparison.OrdinalIgnoreCase);
+        var ownScheme = scheme.Equals(request.Scheme, StringComparison.OrdinalIgnoreCase) || (https && !request.IsHttps);
+        return ownScheme && WithoutDefaultPort(value.AsSpan(schemeEnd + 3), https).Equals(WithoutDefaultPort(host, https), StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Browsers leave the scheme's default port out of Origin; a client may still write it in Host.</summary>
-    private static ReadOnlySpan<char> WithoutDefaultPort(ReadOnlySpan<char> authority, string scheme)
+    private static ReadOnlySpan<char> WithoutDefaultPort(ReadOnlySpan<char> authority, bool https)
     {
-        var defaultPort = scheme.Equals("https", StringComparison.OrdinalIgnoreCase) ? ":443" : ":80";
+        var defaultPort = https ? ":443" : ":80";
         return authority.EndsWith(defaultPort, StringComparison.Ordinal) ? authority[..^defaultPort.Length] : authority;
     }
 }
