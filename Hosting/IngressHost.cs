@@ -50,6 +50,7 @@ internal static class IngressHost
 
         ConfigureLogging(builder.Logging, options.Logging.Level);
         builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, options.Listen, options.Limits));
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = SocketScheduling.Inline);
 
         // 1. The options, one record per concern; every service below takes the records it needs.
         var services = builder.Services;

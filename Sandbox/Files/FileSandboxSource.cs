@@ -111,7 +111,8 @@ internal sealed partial class FileSandboxSource(SandboxSourceOptions options, Sa
         var previous = _files.GetValueOrDefault(path)?.Records ?? [];
         try
         {
-            var (records, skipped) = ManifestFile.Read(File.ReadAllText(path));
+            using var text = File.OpenText(path);
+            var (records, skipped) = ManifestFile.Read(text);
             foreach (var reason in skipped)
             {
                 LogResourceSkipped(path, reason);

@@ -8,49 +8,34 @@ namespace OpenSandbox.Ingress.Sandbox.Files;
 internal static class ManifestFile
 {
     /// <summary>The records of the file, plus one line per resource that was skipped.</summary>
+    /// <remarks>Each document is parsed, projected and dropped before the next is read, so what a large file leaves
+    /// behind is its records, not its text or its objects.</remarks>
     /// <exception cref="InvalidDataException">The file is not valid YAML/JSON of the expected shape.</exception>
-    public static (List<SandboxRecord> Records, List<string> Skipped) Read(string text)
+    public static (List<SandboxRecord> Records, List<string> Skipped) Read(TextReader text)
     {
         var records = new List<SandboxRecord>();
         var skipped = new List<string>();
-        foreach (var document in ParseDocuments(text))
-        {
-            if (document is not null)
-            {
-                Collect(document, records, skipped);
-            }
-        }
-
-        return (records, skipped);
-    }
-
-    private static IEnumerable<SandboxResource?> ParseDocuments(string text)
-    {
-        List<byte[]> documents;
         try
         {
             // JSON is YAML, so one parser serves both formats.
-            documents = YamlDocuments.ToJson(text);
+            foreach (var json in YamlDocuments.ToJson(text))
+            {
+                if (JsonSerializer.Deserialize(json, SandboxJsonContext.Default.SandboxResource) is { } document)
+                {
+                    Collect(document, records, skipped);
+                }
+            }
         }
         catch (YamlException e)
         {
             throw new InvalidDataException($"invalid YAML at line {e.Start.Line}: {e.Message}", e);
         }
-
-        var resources = new List<SandboxResource?>(documents.Count);
-        foreach (var json in documents)
+        catch (JsonException e)
         {
-            try
-            {
-                resources.Add(JsonSerializer.Deserialize(json, SandboxJsonContext.Default.SandboxResource));
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"a document does not have the shape of a sandbox resource: {e.Message}", e);
-            }
+            throw new InvalidDataException($"a document does not have the shape of a sandbox resource: {e.Message}", e);
         }
 
-        return resources;
+        return (records, skipped);
     }
 
     private static void Collect(SandboxResource resource, List<SandboxRecord> records, List<string> skipped)

@@ -13,12 +13,12 @@ namespace OpenSandbox.Ingress.Sandbox.Files;
 /// </summary>
 internal static class YamlDocuments
 {
-    /// <exception cref="YamlException">The text is not valid YAML or uses an alias.</exception>
-    public static List<byte[]> ToJson(string yaml)
+    /// <summary>One document at a time, as it is read: a file of 100,000 sandboxes is never held whole, as text or as JSON.</summary>
+    /// <exception cref="YamlException">While enumerating: the text is not valid YAML or uses an alias.</exception>
+    public static IEnumerable<byte[]> ToJson(TextReader yaml)
     {
-        var parser = new Parser(new StringReader(yaml));
+        var parser = new Parser(yaml);
         parser.Consume<StreamStart>();
-        var documents = new List<byte[]>();
         while (parser.TryConsume<DocumentStart>(out _))
         {
             var buffer = new MemoryStream();
@@ -35,11 +35,10 @@ internal static class YamlDocuments
             }
 
             parser.Consume<DocumentEnd>();
-            documents.Add(buffer.ToArray());
+            yield return buffer.ToArray();
         }
 
         parser.Consume<StreamEnd>();
-        return documents;
     }
 
     private static void WriteNode(IParser parser, Utf8JsonWriter writer)

@@ -69,6 +69,9 @@ internal sealed partial class KubernetesSandboxSource(
         do
         {
             var page = await api.ListPageAsync(_collectionPath, PageSize, continueToken, cancellationToken);
+            // The page arrived on a socket thread that also serves proxied connections (Hosting/SocketScheduling): its
+            // projection, and at the end the swap of every record, run on the pool instead.
+            await Task.Yield();
             foreach (var item in page.Items)
             {
                 if (Project(item) is { } record)

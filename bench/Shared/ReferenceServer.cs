@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using OpenSandbox.Ingress.Hosting;
 
 /// <summary>
 /// What the bench's .NET references share: Kestrel on a loopback port with the body limit the ingress sets, one
@@ -10,8 +11,11 @@ internal static class ReferenceServer
 {
     public static WebApplication Build(string portText, Action<IServiceCollection>? services = null)
     {
+        // Scheduled as the ingress schedules: socket completions and Kestrel inline unless the environment says otherwise.
+        SocketScheduling.PreferInline();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = SocketScheduling.Inline);
         services?.Invoke(builder.Services);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -22,7 +22,7 @@ public sealed class DeployManifestTests
     {
         var yaml = TryKubectlKustomize(Path.Combine(DeployDirectory, kustomization))
             ?? string.Join("\n---\n", KustomizationResources().Select(f => File.ReadAllText(Path.Combine(BaseDirectory, f))));
-        return YamlDocuments.ToJson(yaml).Select(json => JsonDocument.Parse(json).RootElement).Where(e => e.ValueKind == JsonValueKind.Object).ToList();
+        return YamlDocuments.ToJson(new StringReader(yaml)).Select(json => JsonDocument.Parse(json).RootElement).Where(e => e.ValueKind == JsonValueKind.Object).ToList();
     }
 
     private static string? TryKubectlKustomize(string directory)
@@ -43,7 +43,7 @@ public sealed class DeployManifestTests
 
     private static IEnumerable<string> KustomizationResources()
     {
-        var kustomization = JsonDocument.Parse(YamlDocuments.ToJson(File.ReadAllText(Path.Combine(BaseDirectory, "kustomization.yaml")))[0]);
+        var kustomization = JsonDocument.Parse(YamlDocuments.ToJson(File.OpenText(Path.Combine(BaseDirectory, "kustomization.yaml"))).First());
         return kustomization.RootElement.GetProperty("resources").EnumerateArray().Select(r => r.GetString()!);
     }
 
@@ -78,7 +78,7 @@ public sealed class DeployManifestTests
         // Read from the files, not through kubectl, so the snapshot is the same on machines with and without it.
         var objects = Directory.GetFiles(DeployDirectory, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
             .ToDictionary(file => Path.GetRelativePath(DeployDirectory, file),
-                file => YamlDocuments.ToJson(File.ReadAllText(file)).Select(json => Newtonsoft.Json.Linq.JToken.Parse(System.Text.Encoding.UTF8.GetString(json))).ToList());
+                file => YamlDocuments.ToJson(File.OpenText(file)).Select(json => Newtonsoft.Json.Linq.JToken.Parse(System.Text.Encoding.UTF8.GetString(json))).ToList());
 
         Snapshot.Match(objects);
     }
@@ -171,7 +171,7 @@ public sealed class DeployManifestTests
     public void Every_rbac_rule_grants_exactly_get_list_watch_on_one_resource()
     {
         var roles = Directory.GetFiles(DeployDirectory, "*.yaml", SearchOption.AllDirectories)
-            .SelectMany(f => YamlDocuments.ToJson(File.ReadAllText(f)))
+            .SelectMany(f => YamlDocuments.ToJson(File.OpenText(f)))
             .Select(json => JsonDocument.Parse(json).RootElement)
             .Where(o => o.ValueKind == JsonValueKind.Object && o.GetProperty("kind").GetString() is "ClusterRole" or "Role")
             .ToList();

@@ -30,8 +30,8 @@ public sealed class TestSandboxRenderingTests
     {
         var sandbox = Sandbox(name);
 
-        var (fromYaml, yamlSkipped) = ManifestFile.Read(sandbox.ToYaml());
-        var (fromJson, jsonSkipped) = ManifestFile.Read(sandbox.ToJson());
+        var (fromYaml, yamlSkipped) = ManifestFile.Read(new StringReader(sandbox.ToYaml()));
+        var (fromJson, jsonSkipped) = ManifestFile.Read(new StringReader(sandbox.ToJson()));
 
         Assert.Empty(yamlSkipped);
         Assert.Empty(jsonSkipped);
