@@ -6,8 +6,11 @@
 #   BASELINE: another ingress binary (an earlier build, say) measured as the target "baseline" in the same rounds
 #   TRACING=1: two more ingress targets exporting traces over OTLP/HTTP to a local sink (nginx answering 200), sampled
 #              at 1 % ("traced-1pct") and 100 % ("traced-100pct"); small keep-alive GETs only
-#   LEVELS="1 8": small keep-alive GETs and new connections per request also at these connection counts, for the bare
-#              forwarder, yarp-default and the ingress (scenarios small-keepalive-c1 … and new-connection-c1 …)
+#   LEVELS ("1 8"): small keep-alive GETs and new connections per request also at these connection counts, for the bare
+#              forwarder, yarp-default and the ingress (scenarios small-keepalive-c1 … and new-connection-c1 …; direct
+#              too for keep-alive, for the latency the ingress adds); LEVELS= measures 64 connections only
+#   IDLE_CONNECTIONS (10000), IDLE_SECONDS (60): after the rounds, that many keep-alive client connections, each served
+#              once, sit idle on the ingress holding 100,000 sandboxes while its CPU time is read; IDLE_CONNECTIONS=0 skips
 #   PROTOCOLS=1: small GETs over TLS, HTTP/1.1 (wrk) and HTTP/2 (h2load), through the ingress's TLS port and nginx
 #              terminating TLS with the same certificate; unary gRPC calls (bench/GrpcLoad) direct and through the
 #              ingress's h2c port
@@ -23,8 +26,10 @@ OUT="bench/out"
 BASELINE="${BASELINE:-}"
 TRACING="${TRACING:-}"
 PROTOCOLS="${PROTOCOLS:-}"
-LEVELS="${LEVELS:-}"
-BACKEND_PORT=18080 NGINX_PROXY_PORT=18081 INGRESS_PORT=18082 INGRESS_10K_PORT=18083 BARE_PORT=18084 BASELINE_PORT=18085
+LEVELS="${LEVELS-1 8}"
+IDLE_CONNECTIONS="${IDLE_CONNECTIONS:-10000}"
+IDLE_SECONDS="${IDLE_SECONDS:-60}"
+BACKEND_PORT=18080 NGINX_PROXY_PORT=18081 INGRESS_PORT=18082 INGRESS_100K_PORT=18083 BARE_PORT=18084 BASELINE_PORT=18085
 YARP_PORT=18086 OTLP_SINK_PORT=18087 TRACED_1PCT_PORT=18088 TRACED_100PCT_PORT=18089
 NGINX_TLS_PORT=18092 INGRESS_TLS_PORT=18093 INGRESS_H2C_PORT=18094 GRPC_PORT=18095
 WS_BACKEND_PORT=18090
@@ -36,6 +41,7 @@ if ! need wrk || ! need nginx || { [[ -n $PROTOCOLS ]] && ! need h2load; }; then
 fi
 [[ -x bin/opensandbox-ingress ]] || make build >/dev/null
 [[ -x "$OUT/wsload/WsLoad" ]] || dotnet publish bench/WsLoad -c Release -r linux-x64 -o "$OUT/wsload" >/dev/null
+[[ $IDLE_CONNECTIONS == 0 || -x "$OUT/idle/IdleClients" ]] || dotnet publish bench/IdleClients -c Release -r linux-x64 -o "$OUT/idle" >/dev/null
 # Built every run: it is the reference the ingress is held to, and must be built the way the ingress is.
 dotnet publish bench/BareForwarder -c Release -r linux-x64 -o "$OUT/bare" >/dev/null
 dotnet publish bench/YarpDefault -c Release -r linux-x64 -o "$OUT/yarp" >/dev/null
@@ -43,7 +49,7 @@ dotnet publish bench/YarpDefault -c Release -r linux-x64 -o "$OUT/yarp" >/dev/nu
 
 # A server left on one of these ports (the backend listens with reuseport) would answer part of the load and spoil
 # every figure: refuse to measure rather than print a wrong table.
-for port in $BACKEND_PORT $NGINX_PROXY_PORT $INGRESS_PORT $INGRESS_10K_PORT $BARE_PORT $BASELINE_PORT $YARP_PORT $WS_BACKEND_PORT \
+for port in $BACKEND_PORT $NGINX_PROXY_PORT $INGRESS_PORT $INGRESS_100K_PORT $BARE_PORT $BASELINE_PORT $YARP_PORT $WS_BACKEND_PORT \
   $OTLP_SINK_PORT $TRACED_1PCT_PORT $TRACED_100PCT_PORT $NGINX_TLS_PORT $INGRESS_TLS_PORT $INGRESS_H2C_PORT $GRPC_PORT; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "bench: port $port on 127.0.0.1 is already taken (a server from an earlier run?); stop it first" >&2
@@ -53,6 +59,14 @@ done
 
 # The .NET processes (the ingress and the bare forwarder) run with the GC setting the image and deploy/ give the ingress.
 export DOTNET_GCgen0size=800000
+# Room for the idle connections on both ends: the soft open-file limit raised to the hard one, which every process
+# started below inherits.
+hard=$(ulimit -Hn); [[ $hard == unlimited ]] && hard=1048576
+ulimit -n "$hard"
+if (( IDLE_CONNECTIONS + 1024 > hard )); then
+  echo "bench: the open-file limit ($hard) leaves no room for IDLE_CONNECTIONS=$IDLE_CONNECTIONS" >&2
+  exit 1
+fi
 
 work=$(mktemp -d)
 pids=()
@@ -62,7 +76,7 @@ trap cleanup EXIT
 # --- the backend: nginx serving a small body and a 1 MiB file; the reverse proxy: nginx with an upstream pool ---
 source bench/sandbox-backend.sh
 write_sandbox_backend "$work" "$BACKEND_PORT"
-mkdir -p "$work/sandboxes-10k"
+mkdir -p "$work/sandboxes-100k"
 # One certificate for nginx and the ingress (PROTOCOLS=1), so the TLS rows compare the same handshake and cipher.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
   -days 1 -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
@@ -118,10 +132,9 @@ nginx -p "$work" -c "$work/proxy.conf" -g 'daemon off;' & proxy_pid=$!; pids+=($
 "$OUT/bare/BareForwarder" "$BARE_PORT" "127.0.0.1:$BACKEND_PORT" "127.0.0.1:$WS_BACKEND_PORT" & bare_pid=$!; pids+=($bare_pid)
 "$OUT/yarp/YarpDefault" "$YARP_PORT" "127.0.0.1:$BACKEND_PORT" "127.0.0.1:$WS_BACKEND_PORT" & yarp_pid=$!; pids+=($yarp_pid)
 
-# --- the ingress: one sandbox (written with the backend), and a directory of 10,000 ---
-for i in $(seq 0 9999); do
-  printf -- '---\nkind: BatchSandbox\nmetadata: {name: sb-%05d, annotations: {sandbox.opensandbox.io/endpoints: %s}}\nstatus: {ready: 1}\n' "$i" "'[\"127.0.0.1\"]'"
-done > "$work/sandboxes-10k/many.yaml"
+# --- the ingress: one sandbox (written with the backend), and a directory of 100,000 ---
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "---\nkind: BatchSandbox\nmetadata: {name: sb-%06d, annotations: {sandbox.opensandbox.io/endpoints: '"'"'[\"127.0.0.1\"]'"'"'}}\nstatus: {ready: 1}\n", i }' \
+  > "$work/sandboxes-100k/many.yaml"
 protocol_flags=()
 [[ -z $PROTOCOLS ]] || protocol_flags=(--tls-port "$INGRESS_TLS_PORT" --tls-cert-file "$work/tls.crt" --tls-key-file "$work/tls.key" --h2c-port "$INGRESS_H2C_PORT")
 bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes" --listen-address 127.0.0.1 --port "$INGRESS_PORT" "${protocol_flags[@]}" \
@@ -129,7 +142,7 @@ bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes" -
 if [[ -n $PROTOCOLS ]]; then
   "$OUT/grpcload/GrpcLoad" serve "$GRPC_PORT" & grpc_pid=$!; pids+=($grpc_pid)
 fi
-bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes-10k" --listen-address 127.0.0.1 --port "$INGRESS_10K_PORT" >"$work/logs/ingress-10k.log" & ingress_10k_pid=$!; pids+=($ingress_10k_pid)
+bin/opensandbox-ingress --provider-type file --sandboxes-dir "$work/sandboxes-100k" --listen-address 127.0.0.1 --port "$INGRESS_100K_PORT" >"$work/logs/ingress-100k.log" & ingress_100k_pid=$!; pids+=($ingress_100k_pid)
 
 targets="direct nginx bare yarp ingress"
 if [[ -n $BASELINE ]]; then
@@ -150,7 +163,9 @@ fi
 
 wait_for() { for _ in $(seq 1 100); do curl -fs "${@:2}" -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
 wait_for "http://127.0.0.1:$INGRESS_PORT/status.ok"
-wait_for "http://127.0.0.1:$INGRESS_10K_PORT/status.ok"
+wait_for "http://127.0.0.1:$INGRESS_100K_PORT/status.ok"
+# /status.ok answers before the file is read: wait until the last of the 100,000 is routed.
+for _ in $(seq 1 600); do curl -fs -o /dev/null -H "OpenSandbox-Ingress-To: sb-099999-$BACKEND_PORT" "http://127.0.0.1:$INGRESS_100K_PORT/small" && break; sleep 0.1; done
 wait_for "http://127.0.0.1:$BACKEND_PORT/small"
 wait_for "http://127.0.0.1:$NGINX_PROXY_PORT/small"
 wait_for "http://127.0.0.1:$BARE_PORT/small"
@@ -163,26 +178,31 @@ fi
 [[ -z $TRACING ]] || { wait_for "http://127.0.0.1:$TRACED_1PCT_PORT/status.ok"; wait_for "http://127.0.0.1:$TRACED_100PCT_PORT/status.ok"; }
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 idle_rss=$(rss_mib "$ingress_pid")
+rss_100k=$(rss_mib "$ingress_100k_pid")
 
 # --- measurement ---
 # CPU time (clock ticks) of a process and its children (nginx's workers): divided by the requests a run served, it is a
 # cost per request that does not depend on how the shared cores were split between the load generator and the rest.
 cpu_ticks() { local t=0 p; for p in "$1" $(pgrep -P "$1"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+# Context switches, voluntary and not, summed over every thread of a process and its children.
+switches() { local p; for p in "$1" $(pgrep -P "$1"); do cat /proc/"$p"/task/*/status; done | awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}'; }
 ticks_per_second=$(getconf CLK_TCK)
 # wrk prints latency percentiles with --latency; we keep requests/s, p50, p99, errors (non-2xx + socket errors) and the
 # CPU microseconds per request of the process serving it.
 run_wrk() { # name pid url header extra...
   local name=$1 pid=$2 url=$3 header=$4; shift 4
   local before; before=$(cpu_ticks "$pid")
+  local switched; switched=$(switches "$pid")
   local out; out=$(wrk -t"${WRK_THREADS:-$THREADS}" -c"${WRK_CONNECTIONS:-$CONNECTIONS}" -d"${DURATION}s" --latency -H "$header" "$@" "$url" 2>&1)
   local ticks=$(($(cpu_ticks "$pid") - before))
+  switched=$(($(switches "$pid") - switched))
   local rps p50 p99 errors requests
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
   errors=$(awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(",",""); n+=$4+$6+$8+$10} END {print n+0}' <<<"$out")
-  echo "$name $rps $(to_ms "$p50") $(to_ms "$p99") $errors $(awk -v t="$ticks" -v hz="$ticks_per_second" -v n="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+  echo "$name $rps $(to_ms "$p50") $(to_ms "$p99") $errors $(awk -v t="$ticks" -v hz="$ticks_per_second" -v n="$requests" -v s="$switched" 'BEGIN { printf "%.1f %.2f", t * 1e6 / hz / n, s / n }')"
 }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms/,"",v); print v } else if (v ~ /s$/) { sub(/s/,"",v); print v*1000 } else print v }'; }
 run_h2load() { # name pid url header
@@ -209,7 +229,7 @@ run_ws() { # name url header
 }
 
 route="OpenSandbox-Ingress-To: bench-$BACKEND_PORT"
-route10k="OpenSandbox-Ingress-To: sb-09999-$BACKEND_PORT"
+route100k="OpenSandbox-Ingress-To: sb-099999-$BACKEND_PORT"
 # Kept in bench/out with the report, so a run can be summarised again or compared later.
 mkdir -p "$OUT"
 results="$OUT/results.txt"
@@ -236,19 +256,20 @@ for round in $(seq 1 "$ROUNDS"); do
     run_wrk "1mib/$target" "$pid" "http://127.0.0.1:$port/1m" "$route" >> "$results"
     if [[ $target == ingress ]]; then
       small_rss=$(rss_mib "$ingress_pid")
-      run_wrk "small-10k-sandboxes/ingress" "$ingress_10k_pid" "http://127.0.0.1:$INGRESS_10K_PORT/small" "$route10k" >> "$results"
+      run_wrk "small-100k-sandboxes/ingress" "$ingress_100k_pid" "http://127.0.0.1:$INGRESS_100K_PORT/small" "$route100k" >> "$results"
     fi
   done
   for level in $LEVELS; do
-    for target in bare yarp ingress; do
+    for target in direct bare yarp ingress; do
       case $target in
+        direct) port=$BACKEND_PORT pid=$backend_pid ;;
         bare) port=$BARE_PORT pid=$bare_pid ;;
         yarp) port=$YARP_PORT pid=$yarp_pid ;;
         ingress) port=$INGRESS_PORT pid=$ingress_pid ;;
       esac
       export WRK_CONNECTIONS=$level WRK_THREADS=$((level < THREADS ? level : THREADS))
       run_wrk "small-keepalive-c$level/$target" "$pid" "http://127.0.0.1:$port/small" "$route" >> "$results"
-      run_wrk "new-connection-c$level/$target" "$pid" "http://127.0.0.1:$port/small" "$route" -H "Connection: close" >> "$results"
+      [[ $target == direct ]] || run_wrk "new-connection-c$level/$target" "$pid" "http://127.0.0.1:$port/small" "$route" -H "Connection: close" >> "$results"
       unset WRK_CONNECTIONS WRK_THREADS
     done
   done
@@ -269,20 +290,39 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 peak_rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$ingress_pid/status")
 
+# --- idle: keep-alive connections that were served once and then say nothing, on the ingress holding 100,000 sandboxes ---
+idle=""
+if [[ $IDLE_CONNECTIONS -gt 0 ]]; then
+  echo "idle: $IDLE_CONNECTIONS connections, ${IDLE_SECONDS} s" >&2
+  mkfifo "$work/idle.in"
+  "$OUT/idle/IdleClients" "$INGRESS_100K_PORT" "$IDLE_CONNECTIONS" "$route100k" <"$work/idle.in" >"$work/idle.out" 2>&1 & idle_pid=$!; pids+=($idle_pid)
+  exec 6>"$work/idle.in"
+  for _ in $(seq 1 1200); do grep -q '^open' "$work/idle.out" && break; kill -0 "$idle_pid" 2>/dev/null || break; sleep 0.1; done
+  grep -q '^open' "$work/idle.out" || { echo "bench: the idle clients did not all connect: $(cat "$work/idle.out")" >&2; exit 1; }
+  before=$(cpu_ticks "$ingress_100k_pid")
+  sleep "$IDLE_SECONDS"
+  idle_ticks=$(($(cpu_ticks "$ingress_100k_pid") - before))
+  idle_rss_connections=$(rss_mib "$ingress_100k_pid")
+  exec 6>&-
+  wait "$idle_pid" || true
+  idle="$IDLE_CONNECTIONS $IDLE_SECONDS $idle_ticks $idle_rss_connections $(awk '/^still open/ {print $3}' "$work/idle.out")"
+fi
+
 # --- report: medians over the rounds, and the ratios ---
 mkdir -p "$OUT"
-awk -v idle="$idle_rss" -v small="$small_rss" -v peak="$peak_rss" -v rounds="$ROUNDS" -v dur="$DURATION" -v conns="$CONNECTIONS" -v targetlist="$targets" -v levels="$LEVELS" '
+awk -v idle="$idle_rss" -v small="$small_rss" -v peak="$peak_rss" -v rss100k="$rss_100k" -v idlerun="$idle" -v hz="$ticks_per_second" -v rounds="$ROUNDS" -v dur="$DURATION" -v conns="$CONNECTIONS" -v targetlist="$targets" -v levels="$LEVELS" '
 function median(list,   n, arr, i, j, t) {
   n = split(list, arr, " ")
   for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] + 0 < arr[i] + 0) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
   return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
 }
-{ rps[$1] = rps[$1] " " $2; p50[$1] = p50[$1] " " $3; p99[$1] = p99[$1] " " $4; err[$1] += $5; if (NF >= 6) cpu[$1] = cpu[$1] " " $6 }
+{ rps[$1] = rps[$1] " " $2; p50[$1] = p50[$1] " " $3; p99[$1] = p99[$1] " " $4; err[$1] += $5; if (NF >= 6) cpu[$1] = cpu[$1] " " $6; if (NF >= 7) sw[$1] = sw[$1] " " $7 }
 END {
   printf "Median of %d rounds, %d s each, %d connections (WebSocket: 100), wrk -t2 / WsLoad, all on 127.0.0.1.\n\n", rounds, dur, conns
   printf "CPU µs/req: CPU time of the serving process (direct: the nginx sandbox; nginx: the proxy; bare: the bare forwarder; yarp: YARP with its default transformer; ingress: the ingress) per request.\n"
+  printf "Switches/req: context switches (voluntary and not) of every thread of the serving process per request.\n"
   printf "Ratios: the ingress requests/s (messages/s for WebSocket) over the reference; CPU and p99 ratios below the table.\n\n"
-  printf "| scenario | target | requests/s | p50 ms | p99 ms | errors | CPU µs/req | ingress/bare | ingress/nginx | ingress/direct |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+  printf "| scenario | target | requests/s | p50 ms | p99 ms | errors | CPU µs/req | switches/req | ingress/bare | ingress/nginx | ingress/direct |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
   list = "small-keepalive new-connection 1mib websocket tls-h1 tls-h2 grpc"
   nlevels = split(levels, levelarr, " ")
   for (l = 1; l <= nlevels; l++) list = list " small-keepalive-c" levelarr[l] " new-connection-c" levelarr[l]
@@ -300,11 +340,12 @@ END {
       ratio_n = targets[t] == "ingress" && n > 0 ? sprintf("%.2f", i / n) : ""
       ratio_d = targets[t] == "ingress" && d > 0 ? sprintf("%.2f", i / d) : ""
       cpu_text = k in cpu ? sprintf("%.1f", median(cpu[k])) : ""
-      printf "| %s | %s | %.0f | %.3f | %.3f | %d | %s | %s | %s | %s |\n", sc, targets[t], median(rps[k]), median(p50[k]), median(p99[k]), err[k], cpu_text, ratio_b, ratio_n, ratio_d
+      sw_text = k in sw ? sprintf("%.2f", median(sw[k])) : ""
+      printf "| %s | %s | %.0f | %.3f | %.3f | %d | %s | %s | %s | %s | %s |\n", sc, targets[t], median(rps[k]), median(p50[k]), median(p99[k]), err[k], cpu_text, sw_text, ratio_b, ratio_n, ratio_d
     }
     if (sc == "small-keepalive") {
-      k = "small-10k-sandboxes/ingress"; t10k = median(rps[k])
-      printf "| small-keepalive, 10,000 sandboxes | ingress | %.0f | %.3f | %.3f | %d | %.1f | %.2f of 1-sandbox (CPU/req %.2f) | | |\n", t10k, median(p50[k]), median(p99[k]), err[k], median(cpu[k]), t10k / i, median(cpu[k]) / median(cpu["small-keepalive/ingress"])
+      k = "small-100k-sandboxes/ingress"; t100k = median(rps[k])
+      printf "| small-keepalive, 100,000 sandboxes | ingress | %.0f | %.3f | %.3f | %d | %.1f | %.2f | %.2f of 1-sandbox (CPU/req %.2f) | | |\n", t100k, median(p50[k]), median(p99[k]), err[k], median(cpu[k]), median(sw[k]), t100k / i, median(cpu[k]) / median(cpu["small-keepalive/ingress"])
     }
   }
   ki = "small-keepalive/ingress"; kb = "small-keepalive/bare"; kn = "small-keepalive/nginx"
@@ -332,5 +373,36 @@ END {
       printf "%s ingress/baseline: CPU per request %.3f, requests/s %.3f, p99 %.2f\n", compared[s], median(cpu[ki]) / median(cpu[kl]), median(rps[ki]) / median(rps[kl]), median(p99[ki]) / median(p99[kl])
     }
   }
-  printf "ingress RSS: idle %s MiB, after the small-GET scenario %s MiB, peak %s MiB\n", idle, small, peak
-}' "$results" | tee "$OUT/report.md"
+  if (("small-keepalive-c1/direct") in p50) {
+    kd = "small-keepalive-c1/direct"; ki = "small-keepalive-c1/ingress"
+    printf "latency the ingress adds over direct at 1 connection: p50 +%.3f ms, p99 +%.3f ms\n", median(p50[ki]) - median(p50[kd]), median(p99[ki]) - median(p99[kd])
+  }
+  printf "ingress RSS: idle %s MiB, after the small-GET scenario %s MiB, peak %s MiB; with 100,000 sandboxes %s MiB after start\n", idle, small, peak, rss100k
+  if (idlerun != "") {
+    split(idlerun, ir, " ")
+    idlecpu = ir[3] / hz / ir[2] * 100
+    printf "idle: %d keep-alive connections (%d still open at the end) on the ingress with 100,000 sandboxes: %.2f %% of one core over %d s (%d ticks), RSS %s MiB\n", ir[1], ir[5], idlecpu, ir[2], ir[3], ir[4]
+  }
+
+  # Where each target of issue 23 stands in this run.
+  printf "\ntargets:\n"
+  nchecked = split(levels " 64", checked, " ")
+  for (c = 1; c <= nchecked; c++) {
+    sc = checked[c] == 64 ? "small-keepalive" : "small-keepalive-c" checked[c]; nc = checked[c] == 64 ? "new-connection" : "new-connection-c" checked[c]
+    ry = median(cpu[sc "/ingress"]) / median(cpu[sc "/yarp"]); rb = median(cpu[sc "/ingress"]) / median(cpu[sc "/bare"]); rn = median(cpu[nc "/ingress"]) / median(cpu[nc "/bare"])
+    printf "  %d connections: CPU %.2f× yarp-default (≤ 1.20: %s), %.2f× bare (≤ 1.35: %s); new connection CPU %.2f× bare (≤ 1.15: %s)\n", checked[c], ry, verdict(ry <= 1.20), rb, verdict(rb <= 1.35), rn, verdict(rn <= 1.15)
+    if (checked[c] != 64) {
+      rp = median(p99[sc "/ingress"]) / median(p99[sc "/bare"])
+      printf "  %d connections: p99 %.2f× bare (≤ 1.2: %s)\n", checked[c], rp, verdict(rp <= 1.2)
+    }
+    if (checked[c] == 1) {
+      s1 = median(sw[sc "/ingress"])
+      printf "  1 connection: %.2f context switches per request (≤ 3: %s; bare %.2f)\n", s1, verdict(s1 <= 3), median(sw[sc "/bare"])
+    }
+  }
+  rw = median(rps["websocket/ingress"]) / median(rps["websocket/bare"])
+  printf "  WebSocket echo %.2f× bare (≥ 0.95: %s)\n", rw, verdict(rw >= 0.95)
+  if (idlerun != "") printf "  idle CPU %.2f %% of one core (< 0.5: %s)\n", idlecpu, verdict(idlecpu < 0.5)
+  printf "  RSS idle %s MiB (≤ 40: %s), after 64 connections %s MiB (≤ 64: %s), with 100,000 sandboxes %s MiB (≤ 100: %s)\n", idle, verdict(idle <= 40), small, verdict(small <= 64), rss100k, verdict(rss100k <= 100)
+}
+function verdict(ok) { return ok ? "met" : "missed" }' "$results" | tee "$OUT/report.md"
