@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace OpenSandbox.Ingress.Proxy;
 
 /// <summary>
@@ -37,7 +39,66 @@ internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelSt
         }
     }
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        // The common case, once per message: no close pending and the lock free, so the frames are tracked and the
+        // write goes out without an async frame; anything else takes the locked path below.
+        if (_writeLock.Wait(0))
+        {
+            if (_closeRequested)
+            {
+                _writeLock.Release();
+                return WriteLockedAsync(buffer, cancellationToken);
+            }
+
+            ValueTask writing;
+            try
+            {
+                TrackFrames(buffer.Span);
+                writing = inner.WriteAsync(buffer, cancellationToken);
+            }
+            catch
+            {
+                _writeLock.Release();
+                throw;
+            }
+
+            if (writing.IsCompletedSuccessfully)
+            {
+                writing.GetAwaiter().GetResult();
+                _writeLock.Release();
+                return ValueTask.CompletedTask;
+            }
+
+            return ReleaseWhenWrittenAsync(writing);
+        }
+
+        return WriteLockedAsync(buffer, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReleaseWhenWrittenAsync(ValueTask writing)
+    {
+        try
+        {
+            await writing;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void TrackFrames(ReadOnlySpan<byte> data)
+    {
+        var offset = 0;
+        while (offset < data.Length)
+        {
+            offset += _frames.AdvanceToBoundary(data[offset..]);
+        }
+    }
+
+    private async ValueTask WriteLockedAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
@@ -50,12 +111,7 @@ internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelSt
             if (!_closeRequested)
             {
                 // Track frames as they pass; a close request may come between any two writes.
-                var offset = 0;
-                while (offset < buffer.Length)
-                {
-                    offset += _frames.AdvanceToBoundary(buffer.Span[offset..]);
-                }
-
+                TrackFrames(buffer.Span);
                 await inner.WriteAsync(buffer, cancellationToken);
                 return;
             }

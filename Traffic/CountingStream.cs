@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace OpenSandbox.Ingress.Traffic;
 
 /// <summary>
@@ -6,9 +8,25 @@ namespace OpenSandbox.Ingress.Traffic;
 /// </summary>
 internal sealed class CountingStream(Stream inner, RequestTraffic traffic) : Stream
 {
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var read = await inner.ReadAsync(buffer, cancellationToken);
+        // A tunnel reads once per message: a read that completes at once is counted without an async frame, one that
+        // waits reuses a pooled one.
+        var reading = inner.ReadAsync(buffer, cancellationToken);
+        if (reading.IsCompletedSuccessfully)
+        {
+            var read = reading.Result;
+            traffic.AddReceived(read);
+            return ValueTask.FromResult(read);
+        }
+
+        return CountWhenReadAsync(reading);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> CountWhenReadAsync(ValueTask<int> reading)
+    {
+        var read = await reading;
         traffic.AddReceived(read);
         return read;
     }
