@@ -260,8 +260,9 @@ for round in $(seq 1 "$ROUNDS"); do
     fi
   done
   for level in $LEVELS; do
-    for target in direct bare yarp ingress; do
+    for target in direct bare yarp ingress ${BASELINE:+baseline}; do
       case $target in
+        baseline) port=$BASELINE_PORT pid=$baseline_pid ;;
         direct) port=$BACKEND_PORT pid=$backend_pid ;;
         bare) port=$BARE_PORT pid=$bare_pid ;;
         yarp) port=$YARP_PORT pid=$yarp_pid ;;
@@ -367,11 +368,13 @@ END {
     printf "small-keepalive traces: CPU per request off %.1f µs, sampled 1 %% %.1f µs (%.2f), 100 %% %.1f µs (%.2f)\n", ki, median(cpu["small-keepalive/traced-1pct"]), median(cpu["small-keepalive/traced-1pct"]) / ki, median(cpu["small-keepalive/traced-100pct"]), median(cpu["small-keepalive/traced-100pct"]) / ki
   }
   if (("small-keepalive/baseline") in cpu) {
-    split("small-keepalive new-connection 1mib", compared, " ")
-    for (s = 1; s <= 3; s++) {
+    ncompared = split("small-keepalive new-connection 1mib", compared, " ")
+    for (l = 1; l <= nlevels; l++) { compared[++ncompared] = "small-keepalive-c" levelarr[l]; compared[++ncompared] = "new-connection-c" levelarr[l] }
+    for (s = 1; s <= ncompared; s++) {
       ki = compared[s] "/ingress"; kl = compared[s] "/baseline"
-      printf "%s ingress/baseline: CPU per request %.3f, requests/s %.3f, p99 %.2f\n", compared[s], median(cpu[ki]) / median(cpu[kl]), median(rps[ki]) / median(rps[kl]), median(p99[ki]) / median(p99[kl])
+      printf "%s ingress/baseline: CPU per request %.1f / %.1f µs (%.3f), requests/s %.3f, p99 %.2f, switches per request %.2f / %.2f\n", compared[s], median(cpu[ki]), median(cpu[kl]), median(cpu[ki]) / median(cpu[kl]), median(rps[ki]) / median(rps[kl]), median(p99[ki]) / median(p99[kl]), median(sw[ki]), median(sw[kl])
     }
+    printf "websocket ingress/baseline: messages/s %.3f\n", median(rps["websocket/ingress"]) / median(rps["websocket/baseline"])
   }
   if (("small-keepalive-c1/direct") in p50) {
     kd = "small-keepalive-c1/direct"; ki = "small-keepalive-c1/ingress"
