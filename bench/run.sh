@@ -184,8 +184,16 @@ rss_100k=$(rss_mib "$ingress_100k_pid")
 # CPU time (clock ticks) of a process and its children (nginx's workers): divided by the requests a run served, it is a
 # cost per request that does not depend on how the shared cores were split between the load generator and the rest.
 cpu_ticks() { local t=0 p; for p in "$1" $(pgrep -P "$1"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
-# Context switches, voluntary and not, summed over every thread of a process and its children.
-switches() { local p; for p in "$1" $(pgrep -P "$1"); do cat /proc/"$p"/task/*/status; done | awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}'; }
+# Context switches, voluntary and not, of every thread of a process and its children, one "thread count" line each: a
+# thread that ends during a run (a pool thread retiring) must not take its switches out of the sum, so runs are
+# compared thread by thread (switched_since).
+switches() {
+  local p t; for p in "$1" $(pgrep -P "$1"); do for t in /proc/"$p"/task/*; do
+    awk -v t="${t##*/}" '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print t, s}' "$t/status" 2>/dev/null || true
+  done; done
+}
+# Switches since a snapshot of switches(): threads in both count their difference, threads started since count whole.
+switched_since() { awk 'NR == FNR {before[$1] = $2; next} {s += $2 - ($1 in before ? before[$1] : 0)} END {print s + 0}' <(echo "$1") <(switches "$2"); }
 ticks_per_second=$(getconf CLK_TCK)
 # wrk prints latency percentiles with --latency; we keep requests/s, p50, p99, errors (non-2xx + socket errors) and the
 # CPU microseconds per request of the process serving it.
@@ -195,7 +203,7 @@ run_wrk() { # name pid url header extra...
   local switched; switched=$(switches "$pid")
   local out; out=$(wrk -t"${WRK_THREADS:-$THREADS}" -c"${WRK_CONNECTIONS:-$CONNECTIONS}" -d"${DURATION}s" --latency -H "$header" "$@" "$url" 2>&1)
   local ticks=$(($(cpu_ticks "$pid") - before))
-  switched=$(($(switches "$pid") - switched))
+  switched=$(switched_since "$switched" "$pid")
   local rps p50 p99 errors requests
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
