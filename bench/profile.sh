@@ -42,8 +42,9 @@ fi
 for _ in $(seq 1 100); do curl -fs -o /dev/null -H "OpenSandbox-Ingress-To: bench-$BACKEND_PORT" "http://127.0.0.1:$INGRESS_PORT/small" && break; sleep 0.1; done
 
 route="OpenSandbox-Ingress-To: bench-$BACKEND_PORT"
-wrk -t2 -c"$CONNECTIONS" -d2s -H "$route" "http://127.0.0.1:$INGRESS_PORT/small" >/dev/null   # warm-up
-wrk -t2 -c"$CONNECTIONS" -d"$((DURATION + 2))s" -H "$route" "http://127.0.0.1:$INGRESS_PORT/small" > "$OUT/profile-wrk.txt" & wrk_pid=$!
+threads=$((CONNECTIONS < 2 ? 1 : 2))  # wrk needs a connection per thread
+wrk -t"$threads" -c"$CONNECTIONS" -d2s -H "$route" "http://127.0.0.1:$INGRESS_PORT/small" >/dev/null   # warm-up
+wrk -t"$threads" -c"$CONNECTIONS" -d"$((DURATION + 2))s" -H "$route" "http://127.0.0.1:$INGRESS_PORT/small" > "$OUT/profile-wrk.txt" & wrk_pid=$!
 sleep 1
 perf record -F 999 -g -p "$ingress_pid" -o "$OUT/perf.data" -- sleep "$DURATION" 2>/dev/null
 wait "$wrk_pid"
