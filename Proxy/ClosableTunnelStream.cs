@@ -8,7 +8,7 @@ namespace OpenSandbox.Ingress.Proxy;
 /// boundary and drops whatever the sandbox sends after it; the client's answering close frame still reaches the
 /// sandbox, so both sides see an orderly close.
 /// </summary>
-internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelStream> onDispose) : Stream
+internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelStream> onDispose) : DelegatingStream(inner)
 {
     /// <summary>FIN + close opcode, 2-byte payload, status 1001.</summary>
     private static readonly byte[] GoingAway = [0x88, 0x02, 0x03, 0xE9];
@@ -55,7 +55,7 @@ internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelSt
             try
             {
                 TrackFrames(buffer.Span);
-                writing = inner.WriteAsync(buffer, cancellationToken);
+                writing = Inner.WriteAsync(buffer, cancellationToken);
             }
             catch
             {
@@ -112,13 +112,13 @@ internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelSt
             {
                 // Track frames as they pass; a close request may come between any two writes.
                 TrackFrames(buffer.Span);
-                await inner.WriteAsync(buffer, cancellationToken);
+                await Inner.WriteAsync(buffer, cancellationToken);
                 return;
             }
 
             // Finish the frame in progress, then close.
             var untilBoundary = _frames.AtBoundary ? 0 : _frames.AdvanceToBoundary(buffer.Span);
-            await inner.WriteAsync(buffer[..untilBoundary], cancellationToken);
+            await Inner.WriteAsync(buffer[..untilBoundary], cancellationToken);
             if (_frames.AtBoundary)
             {
                 await SendCloseAsync(cancellationToken);
@@ -133,33 +133,11 @@ internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelSt
     private async Task SendCloseAsync(CancellationToken cancellationToken)
     {
         _closeSent = true;
-        await inner.WriteAsync(GoingAway, cancellationToken);
-        await inner.FlushAsync(cancellationToken);
+        await Inner.WriteAsync(GoingAway, cancellationToken);
+        await Inner.FlushAsync(cancellationToken);
     }
 
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.ReadAsync(buffer, offset, count, cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override void Flush() => inner.Flush();
-
-    public override bool CanRead => inner.CanRead;
-    public override bool CanSeek => false;
-    public override bool CanWrite => inner.CanWrite;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
@@ -167,17 +145,15 @@ internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelSt
         {
             onDispose(this);
             _writeLock.Dispose();
-            inner.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
-    public override async ValueTask DisposeAsync()
+    public override ValueTask DisposeAsync()
     {
+        // Out of the drain's set before the client's stream goes, so a drain never closes a disposed stream.
         onDispose(this);
-        await inner.DisposeAsync();
-        _writeLock.Dispose();
-        await base.DisposeAsync();
+        return base.DisposeAsync();
     }
 }
