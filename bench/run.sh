@@ -236,6 +236,20 @@ run_ws() { # name url header
   echo "$1 $out"
 }
 
+# The port a target listens on and the process whose CPU time is its cost: sets port and pid.
+locate() {
+  case $1 in
+    baseline) port=$BASELINE_PORT pid=$baseline_pid ;;
+    direct) port=$BACKEND_PORT pid=$backend_pid ;;
+    nginx) port=$NGINX_PROXY_PORT pid=$proxy_pid ;;
+    bare) port=$BARE_PORT pid=$bare_pid ;;
+    yarp) port=$YARP_PORT pid=$yarp_pid ;;
+    ingress) port=$INGRESS_PORT pid=$ingress_pid ;;
+    traced-1pct) port=$TRACED_1PCT_PORT pid=$traced_1pct_pid ;;
+    traced-100pct) port=$TRACED_100PCT_PORT pid=$traced_100pct_pid ;;
+  esac
+}
+
 route="OpenSandbox-Ingress-To: bench-$BACKEND_PORT"
 route100k="OpenSandbox-Ingress-To: sb-099999-$BACKEND_PORT"
 # Kept in bench/out with the report, so a run can be summarised again or compared later.
@@ -245,16 +259,7 @@ results="$OUT/results.txt"
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS" >&2
   for target in $targets; do
-    case $target in
-      baseline) port=$BASELINE_PORT pid=$baseline_pid ;;
-      direct) port=$BACKEND_PORT pid=$backend_pid ;;
-      nginx) port=$NGINX_PROXY_PORT pid=$proxy_pid ;;
-      bare) port=$BARE_PORT pid=$bare_pid ;;
-      yarp) port=$YARP_PORT pid=$yarp_pid ;;
-      ingress) port=$INGRESS_PORT pid=$ingress_pid ;;
-      traced-1pct) port=$TRACED_1PCT_PORT pid=$traced_1pct_pid ;;
-      traced-100pct) port=$TRACED_100PCT_PORT pid=$traced_100pct_pid ;;
-    esac
+    locate "$target"
     if [[ $target == traced-* ]]; then
       run_wrk "small-keepalive/$target" "$pid" "http://127.0.0.1:$port/small" "$route" >> "$results"
       continue
@@ -269,13 +274,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
   for level in $LEVELS; do
     for target in direct bare yarp ingress ${BASELINE:+baseline}; do
-      case $target in
-        baseline) port=$BASELINE_PORT pid=$baseline_pid ;;
-        direct) port=$BACKEND_PORT pid=$backend_pid ;;
-        bare) port=$BARE_PORT pid=$bare_pid ;;
-        yarp) port=$YARP_PORT pid=$yarp_pid ;;
-        ingress) port=$INGRESS_PORT pid=$ingress_pid ;;
-      esac
+      locate "$target"
       export WRK_CONNECTIONS=$level WRK_THREADS=$((level < THREADS ? level : THREADS))
       run_wrk "small-keepalive-c$level/$target" "$pid" "http://127.0.0.1:$port/small" "$route" >> "$results"
       [[ $target == direct ]] || run_wrk "new-connection-c$level/$target" "$pid" "http://127.0.0.1:$port/small" "$route" -H "Connection: close" >> "$results"
