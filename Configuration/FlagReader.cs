@@ -19,11 +19,7 @@ internal sealed class FlagReader(ParseResult result, Func<string, string?>? envi
     public T? Value<T>(Option<T> option) => result.GetValue(option);
 
     /// <summary>Records a problem with a flag (only the first one is kept) and returns a placeholder value.</summary>
-    public T Fail<T>(Option option, string reason, T placeholder = default!)
-    {
-        Error ??= $"{option.Name}: {reason}";
-        return placeholder;
-    }
+    public T Fail<T>(Option option, string reason, T placeholder = default!) => FailVariable(option.Name, reason, placeholder);
 
     public string? Variable(string name) => _environment(name);
 

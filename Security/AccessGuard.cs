@@ -47,7 +47,7 @@ internal sealed class AccessGuard(SecureAccessKeys keys, TimeProvider time, Brow
         // cookie counts only for the sandbox's own pages (or requests no page made): in header mode sandboxes are
         // sibling hosts of one site, so the browser attaches B's cookie to a WebSocket or POST that A's page sends to B.
         var signed = CheckSignedRoute(route);
-        return !signed.IsAllowed && signed.StatusCode == StatusCodes.Status401Unauthorized
+        return signed.Refusal?.Code == ErrorCode.AccessDenied
             && (headers.Origin.Count == 0 || SameOrigin.IsOwnOrigin(request)) && browser.HasSession(accessToken, route, headers)
             ? AccessDecision.Allow(wellFormedSignature, AccessCredential.Session)
             : signed;

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
 namespace OpenSandbox.Ingress.Security;
@@ -61,7 +62,7 @@ internal static class SessionCookieHeader
     public static void Remove(IHeaderDictionary headers)
     {
         var lines = headers.Cookie;
-        if (!lines.Any(static line => line is not null && line.Contains(Prefix, StringComparison.Ordinal)))
+        if (!HasSessionEntry(lines))
         {
             return;
         }
@@ -114,5 +115,19 @@ internal static class SessionCookieHeader
         }
 
         return rest?.ToString() ?? line;
+    }
+
+    /// <summary>A plain loop: this runs on every request, and LINQ over <see cref="StringValues"/> would box it.</summary>
+    private static bool HasSessionEntry(StringValues lines)
+    {
+        foreach (var line in lines)
+        {
+            if (line is not null && line.Contains(Prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -29,7 +29,9 @@ internal sealed class SpentHandoffs(TimeProvider time)
     {
         var mac = code[(code.LastIndexOf('.') + 1)..];
         var now = (ulong)time.GetUtcNow().ToUnixTimeSeconds();
-        if (now >= Volatile.Read(ref _nextSweep))
+        // One caller a second sweeps: the one that moves the mark on.
+        var due = Volatile.Read(ref _nextSweep);
+        if (now >= due && Interlocked.CompareExchange(ref _nextSweep, now + 1, due) == due)
         {
             Sweep(now);
         }
@@ -39,7 +41,6 @@ internal sealed class SpentHandoffs(TimeProvider time)
 
     private void Sweep(ulong now)
     {
-        Volatile.Write(ref _nextSweep, now + 1);
         foreach (var (code, forgetAt) in _spent)
         {
             if (now >= forgetAt)
