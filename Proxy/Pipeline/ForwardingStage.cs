@@ -71,8 +71,11 @@ internal sealed partial class ForwardingStage(
         var cause = context.Features.Get<IForwarderErrorFeature>()?.Exception?.GetBaseException();
         if (cause is PortProbeEndedException)
         {
-            // The sandbox's port never accepted this request: the hold answers it, as any held request.
+            // The sandbox's port never accepted this request: the hold answers it, or forwards it again, as any held
+            // request; what YARP set for its failure (a 502, the error feature) must not stay behind for either.
             request.Forwarded = false;
+            context.Response.Clear();
+            context.Features.Set<IForwarderErrorFeature>(null);
             return Task.CompletedTask;
         }
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenSandbox.Ingress.Configuration;
 using OpenSandbox.Ingress.Metrics;
 using OpenSandbox.Ingress.Proxy;
+using OpenSandbox.Ingress.Sandbox;
 using OpenSandbox.Ingress.Tests.Infrastructure;
 using OpenSandbox.Ingress.Tests.Infrastructure.KubernetesEmulator;
 
@@ -190,5 +191,36 @@ public sealed class HoldProbePortTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"answered after {clock.Elapsed.TotalMilliseconds:F0} ms");
         Assert.Equal($"localhost:{port}", sandbox.LastRequest.Headers["Host"]);
+    }
+
+    /// <summary>
+    /// A probe that the hold ends (the sandbox starts pausing) leaves nothing of its failed attempt behind: the hold
+    /// waits out the pause with the port open and nothing sent, then forwards the same request once the sandbox is ready.
+    /// </summary>
+    [Fact]
+    public async Task A_held_request_whose_probe_was_ended_by_a_pause_is_forwarded_once_the_sandbox_is_ready()
+    {
+        var emulator = await EmulatorAsync();
+        emulator.Upsert("default", "napping", SandboxObjects.BatchSandbox(ready: 0));
+        var ingress = await IngressAsync(emulator, probePort: true, holdSeconds: 30);
+        var metrics = Metrics(ingress);
+        var directory = ingress.Services.GetRequiredService<SandboxDirectory>();
+        var port = FreePort.Next();
+
+        var sent = SendAsync(ingress, "napping", port, TestContext.Current.CancellationToken);
+        await Eventually.WaitAsync(() => Task.FromResult(metrics.UpstreamConnectRetries), n => n > 0, TimeSpan.FromSeconds(5), "the port refused");
+        emulator.Upsert("default", "napping", SandboxObjects.BatchSandbox(ready: 0, phase: "Pausing"));
+        await Eventually.WaitAsync(() => Task.FromResult(directory.Lookup("napping").Record?.Readiness.State), s => s == ReadinessState.Pausing,
+            TimeSpan.FromSeconds(5), "the pause seen");
+        await using var sandbox = await TestBackend.StartAsync(port);
+
+        // A probe still running would reach the open port within 400 ms; the pause holds the request instead.
+        Assert.NotSame(sent, await Task.WhenAny(sent, Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken)));
+        Assert.Empty(sandbox.Requests);
+        emulator.Upsert("default", "napping", SandboxObjects.BatchSandbox(ready: 1));
+
+        using var response = await sent;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("POST /start", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 }
