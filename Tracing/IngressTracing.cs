@@ -54,15 +54,17 @@ internal static class IngressTracing
 
         span.SetTag("opensandbox.bytes.received", traffic.Received);
         span.SetTag("opensandbox.bytes.sent", traffic.Sent);
-        if (request is { Forwarded: true })
+        // An answer of the ingress's own (Answered) keeps its name even after a forward was tried: a sandbox that could
+        // not be reached is answered 502 by the ingress, not by the sandbox.
+        if (span.GetTagItem(AnswerTag) is null)
         {
-            span.DisplayName = "forwarded";
-            span.SetTag("opensandbox.upstream.status_code", status);
-        }
-        else if (span.GetTagItem(AnswerTag) is null)
-        {
-            // Answered without an ErrorResponse: a client that left, or a connection cut.
-            span.DisplayName = "unanswered";
+            // Else the sandbox answered, or nobody did: a client that left, or a connection cut.
+            var forwarded = request is { Forwarded: true };
+            span.DisplayName = forwarded ? "forwarded" : "unanswered";
+            if (forwarded)
+            {
+                span.SetTag("opensandbox.upstream.status_code", status);
+            }
         }
 
         if (status >= StatusCodes.Status500InternalServerError)
