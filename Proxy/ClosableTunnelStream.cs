@@ -141,6 +141,7 @@ internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelSt
 
     protected override void Dispose(bool disposing)
     {
+        // Out of the drain's set before the client's stream goes (in base), so a drain never closes a disposed stream.
         if (disposing)
         {
             onDispose(this);
@@ -148,12 +149,5 @@ internal sealed class ClosableTunnelStream(Stream inner, Action<ClosableTunnelSt
         }
 
         base.Dispose(disposing);
-    }
-
-    public override ValueTask DisposeAsync()
-    {
-        // Out of the drain's set before the client's stream goes, so a drain never closes a disposed stream.
-        onDispose(this);
-        return base.DisposeAsync();
     }
 }

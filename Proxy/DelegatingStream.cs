@@ -2,7 +2,8 @@ namespace OpenSandbox.Ingress.Proxy;
 
 /// <summary>
 /// A stream that hands every call to the one it wraps: the wrappers of a client's streams (byte counts, the closable
-/// tunnel) override only what they change. Never seekable, as the streams of a connection are not.
+/// tunnel) override only what they change. Never seekable, as the streams of a connection are not. Disposing it
+/// (<see cref="Stream.DisposeAsync"/> included, which comes to <c>Dispose(true)</c>) disposes the wrapped stream once.
 /// </summary>
 internal abstract class DelegatingStream(Stream inner) : Stream
 {
@@ -44,11 +45,5 @@ internal abstract class DelegatingStream(Stream inner) : Stream
         }
 
         base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await Inner.DisposeAsync();
-        await base.DisposeAsync();
     }
 }
