@@ -187,8 +187,8 @@ internal static class IngressHost
                     OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
                     {
                         ServerCertificateContext = certificates.Current,
+                        // ALPN is left to Kestrel, which offers what listen.Protocols allows (h2, http/1.1).
                         EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                        ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
                     }),
                 });
             }
