@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -63,7 +62,7 @@ internal sealed partial class WebSocketDrain(RequestLog requestLog, ILogger<WebS
     /// <summary>The tunnel is open: its bytes are counted from here, and the access log gets its opening line.</summary>
     private Stream Register(Stream upgraded, HttpContext context)
     {
-        var traffic = context.Features.Get<RequestTraffic>() ?? new RequestTraffic(Stopwatch.GetTimestamp());
+        var traffic = context.Features.GetRequiredFeature<RequestTraffic>();
         requestLog.UpgradeOpened(context, traffic);
         var stream = new ClosableTunnelStream(new CountingStream(upgraded, traffic), closed => _open.TryRemove(closed, out _));
         _open[stream] = 0;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using OpenSandbox.Ingress.Proxy;
 using OpenSandbox.Ingress.Sandbox;
+using OpenSandbox.Ingress.Traffic;
 
 namespace OpenSandbox.Ingress.Tests.Infrastructure;
 
@@ -17,6 +18,8 @@ internal sealed class StageContext
         Http.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget = target;
         Http.Request.Path = target.StartsWith('/') ? target.Split('?')[0] : "/";
         Http.Response.Body = Body;
+        // Every request has its byte counts from the pipeline's start.
+        Http.Features.Set(new RequestTraffic(System.Diagnostics.Stopwatch.GetTimestamp()));
         if (routeTo is not null)
         {
             Http.Request.Headers[IngressHeaders.IngressTo] = routeTo;
