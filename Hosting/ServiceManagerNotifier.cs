@@ -4,7 +4,10 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Logging;
+using OpenSandbox.Ingress.RenewIntent;
 using OpenSandbox.Ingress.Sandbox;
+using OpenSandbox.Ingress.Tracing;
 
 namespace OpenSandbox.Ingress.Hosting;
 
@@ -21,8 +24,12 @@ internal sealed partial class ServiceManagerNotifier(
     IHostApplicationLifetime lifetime,
     ILogger<ServiceManagerNotifier> logger) : IHostedLifecycleService
 {
-    /// <summary>What the process may still need after the host's stop budget: the log flush and Redis's close (README).</summary>
-    private static readonly TimeSpan ExitMargin = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// What the process may still need after the host's stop budget: the log flush, Redis's close and the last spans'
+    /// export, each bounded by its own deadline, and 2 s of slack (5 s in all; README).
+    /// </summary>
+    private static readonly TimeSpan ExitMargin = LogWriter.DefaultFlushDeadline + RedisRenewIntentPublisher.ShutdownCloseTimeout
+        + SpanExportQueue.ShutdownWait + TimeSpan.FromSeconds(2);
 
     // READY=1 and STOPPING=1 are decided under one lock, so a signal arriving as the cache syncs cannot send them out of order.
     private readonly Lock _gate = new();

@@ -26,7 +26,7 @@ internal sealed class LogWriter : IAsyncDisposable, IDisposable
     /// </summary>
     private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(5);
     /// <summary>Half a second: with Redis's close (at most 0.5 s) and Kestrel's own, exit stays within the drain + 2 s.</summary>
-    private static readonly TimeSpan DefaultFlushDeadline = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan DefaultFlushDeadline = TimeSpan.FromMilliseconds(500);
 
     // A line that ends a quiet spell wakes the writer from the producer's thread, not through a thread-pool hop.
     private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions

@@ -29,7 +29,7 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
     private const int IntentOverheadBytes = 96;
     private const int MaxBatch = 256;
     private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan ShutdownCloseTimeout = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan ShutdownCloseTimeout = TimeSpan.FromMilliseconds(500);
 
     private readonly RenewIntentOptions _options;
     private readonly RenewIntentThrottle _throttle;
