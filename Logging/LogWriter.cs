@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Threading.Channels;
+using OpenSandbox.Ingress.Limits;
 
 namespace OpenSandbox.Ingress.Logging;
 
@@ -35,12 +36,11 @@ internal sealed class LogWriter : IAsyncDisposable, IDisposable
         AllowSynchronousContinuations = true,
     });
     private readonly Stream _output;
-    private readonly long _budget;
+    private readonly ByteBudget _budget;
     private readonly TimeSpan _flushDeadline;
     private readonly TimeProvider _time;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly AccessLineFormatter _accessLines = new();
-    private long _queuedBytes;
     private long _dropped;
     private long _reported;
 
@@ -48,14 +48,14 @@ internal sealed class LogWriter : IAsyncDisposable, IDisposable
     public LogWriter(Stream? output = null, long budgetBytes = LogLimits.BudgetBytes, TimeSpan? flushDeadline = null, TimeProvider? time = null)
     {
         _output = output ?? Console.OpenStandardOutput();
-        _budget = budgetBytes;
+        _budget = new ByteBudget(budgetBytes);
         _flushDeadline = flushDeadline ?? DefaultFlushDeadline;
         _time = time ?? TimeProvider.System;
         new Thread(WriteUntilCompleted) { IsBackground = true, Name = "log writer" }.Start();
     }
 
     /// <summary>Bytes charged to lines waiting for stdout; never more than the budget.</summary>
-    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+    public long QueuedBytes => _budget.Queued;
 
     /// <summary>Lines dropped since start: over the budget, after shutdown, or lost to a closed stdout.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
@@ -90,26 +90,16 @@ internal sealed class LogWriter : IAsyncDisposable, IDisposable
         _stopped.Task.Wait(_flushDeadline);
     }
 
-    /// <summary>Reserves <paramref name="bytes"/> of the budget, or counts a drop; never lets the queue go over it.</summary>
+    /// <summary>Reserves <paramref name="bytes"/> of the budget, or counts a drop.</summary>
     private bool TryCharge(long bytes)
     {
-        var queued = Interlocked.Read(ref _queuedBytes);
-        while (true)
+        if (_budget.TryCharge(bytes))
         {
-            if (queued + bytes > _budget)
-            {
-                Interlocked.Increment(ref _dropped);
-                return false;
-            }
-
-            var seen = Interlocked.CompareExchange(ref _queuedBytes, queued + bytes, queued);
-            if (seen == queued)
-            {
-                return true;
-            }
-
-            queued = seen;
+            return true;
         }
+
+        Interlocked.Increment(ref _dropped);
+        return false;
     }
 
     private bool Enqueue(in Item item)
@@ -120,7 +110,7 @@ internal sealed class LogWriter : IAsyncDisposable, IDisposable
         }
 
         // Shutting down: the channel is closed.
-        Interlocked.Add(ref _queuedBytes, -item.Charge);
+        _budget.Release(item.Charge);
         Interlocked.Increment(ref _dropped);
         return false;
     }
@@ -163,7 +153,7 @@ internal sealed class LogWriter : IAsyncDisposable, IDisposable
                 }
 
                 // Released before the write: what waits on a stalled pipe is this one batch, outside the budget.
-                Interlocked.Add(ref _queuedBytes, -charged);
+                _budget.Release(charged);
                 if (batch.WrittenCount > 0)
                 {
                     Write(batch.WrittenSpan, lines);

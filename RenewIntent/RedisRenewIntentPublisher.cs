@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenSandbox.Ingress.Configuration;
+using OpenSandbox.Ingress.Limits;
 using StackExchange.Redis;
 
 namespace OpenSandbox.Ingress.RenewIntent;
@@ -46,7 +47,7 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
     private readonly int[] _settled = new int[MaxBatch];
     private readonly List<Task> _batch = new(MaxBatch);
     private int _batchSize;
-    private long _queuedBytes;
+    private readonly ByteBudget _budget = new(QueueBudgetBytes);
 
     private long _lastFailureLogTimestamp;
     private long _failuresSinceLog;
@@ -75,9 +76,13 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
         var observedAt = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
         var intent = new RenewIntentMessage(sandboxId, observedAt, port, path);
         var charge = Charge(intent);
-        if (Interlocked.Add(ref _queuedBytes, charge) > QueueBudgetBytes || !_queue.Writer.TryWrite(intent))
+        if (!_budget.TryCharge(charge))
         {
-            Interlocked.Add(ref _queuedBytes, -charge);
+            _counters.AddDropped();
+        }
+        else if (!_queue.Writer.TryWrite(intent))
+        {
+            _budget.Release(charge);
             _counters.AddDropped();
         }
     }
@@ -169,7 +174,7 @@ internal sealed partial class RedisRenewIntentPublisher : BackgroundService, IRe
             return false;
         }
 
-        Interlocked.Add(ref _queuedBytes, -Charge(intent));
+        _budget.Release(Charge(intent));
         return true;
     }
 

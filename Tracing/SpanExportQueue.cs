@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using OpenSandbox.Ingress.Limits;
 using OpenTelemetry;
 
 namespace OpenSandbox.Ingress.Tracing;
@@ -30,14 +31,14 @@ internal sealed class SpanExportQueue : BaseExportProcessor<Activity>
     /// <summary>Shutdown waits at most this long for the last batch, whatever the collector does.</summary>
     public static readonly TimeSpan ShutdownWait = TimeSpan.FromSeconds(2);
 
-    private readonly Channel<Activity> _queue = Channel.CreateBounded<Activity>(
+    private readonly Channel<(Activity Span, int Charge)> _queue = Channel.CreateBounded<(Activity Span, int Charge)>(
         new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly ManualResetEventSlim _wake = new();
     private readonly Thread _thread;
     private long _dropped;
     private long _exported;
-    private long _queuedBytes;
+    private readonly ByteBudget _budget = new(BudgetBytes);
 
     public SpanExportQueue(BaseExporter<Activity> exporter)
         : base(exporter)
@@ -52,7 +53,7 @@ internal sealed class SpanExportQueue : BaseExportProcessor<Activity>
     public long Exported => Interlocked.Read(ref _exported);
 
     /// <summary>Spans waiting now, by <see cref="Charge"/>.</summary>
-    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+    public long QueuedBytes => _budget.Queued;
 
     /// <summary>The bytes a finished span holds while queued: its fixed part, and two bytes a character of its strings.</summary>
     public static int Charge(Activity span)
@@ -79,9 +80,15 @@ internal sealed class SpanExportQueue : BaseExportProcessor<Activity>
         }
 
         var charge = Charge(data);
-        if (Interlocked.Add(ref _queuedBytes, charge) > BudgetBytes || !_queue.Writer.TryWrite(data))
+        if (!_budget.TryCharge(charge))
         {
-            Interlocked.Add(ref _queuedBytes, -charge);
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+
+        if (!_queue.Writer.TryWrite((data, charge)))
+        {
+            _budget.Release(charge);
             Interlocked.Increment(ref _dropped);
             return;
         }
@@ -103,13 +110,13 @@ internal sealed class SpanExportQueue : BaseExportProcessor<Activity>
             _wake.Reset();
             var count = 0;
             var taken = 0L;
-            while (count < batch.Length && reader.TryRead(out var span))
+            while (count < batch.Length && reader.TryRead(out var queued))
             {
-                batch[count++] = span;
-                taken += Charge(span);
+                batch[count++] = queued.Span;
+                taken += queued.Charge;
             }
 
-            Interlocked.Add(ref _queuedBytes, -taken);
+            _budget.Release(taken);
 
             // 2. Post it (the exporter has its own timeout) and go round again at once while more are queued.
             if (count > 0)
