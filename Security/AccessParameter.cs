@@ -14,6 +14,11 @@ internal static class AccessParameter
     {
         string? value = null;
         repeated = false;
+        if (!MayHold(pathAndQuery, out _))
+        {
+            return null;
+        }
+
         foreach (var (start, end) in Pairs(pathAndQuery))
         {
             if (IsParameter(pathAndQuery, start, end, out var valueStart))
@@ -29,9 +34,7 @@ internal static class AccessParameter
     /// <summary>The target without any occurrence of the parameter; the target itself when it has none.</summary>
     public static string Remove(string pathAndQuery)
     {
-        // Most targets cannot hold it: no query, or neither the name nor an escape in it.
-        var queryStart = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
-        if (queryStart < 0 || (!pathAndQuery.Contains(BrowserCredentials.Parameter, StringComparison.Ordinal) && pathAndQuery.IndexOf('%', queryStart) < 0))
+        if (!MayHold(pathAndQuery, out var queryStart))
         {
             return pathAndQuery;
         }
@@ -52,6 +55,14 @@ internal static class AccessParameter
 
         var path = pathAndQuery[..queryStart];
         return !found ? pathAndQuery : kept.Count == 0 ? path : path + "?" + string.Join('&', kept);
+    }
+
+    /// <summary>Most targets cannot hold it: no query, or neither the name nor an escape in it; those are not parsed.</summary>
+    private static bool MayHold(string pathAndQuery, out int queryStart)
+    {
+        queryStart = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
+        return queryStart >= 0
+            && (pathAndQuery.Contains(BrowserCredentials.Parameter, StringComparison.Ordinal) || pathAndQuery.IndexOf('%', queryStart) >= 0);
     }
 
     /// <summary>
